@@ -1,0 +1,306 @@
+// `npm run bench -- auth`: requests/s and latency of the auth hot paths against a
+// server in a child process (loopback only), beside their ceilings:
+//   bare Fastify JSON route (ceiling) | GET /api/v1/me/ | POST /api/v1/login/refresh/ on
+//   SQLite and PostgreSQL | POST /api/v1/login/ beside raw argon2id hashes/s.
+// Bounded: every load phase runs BENCH_DURATION seconds (default 8); all data is
+// in a temp directory or a throw-away PostgreSQL schema, removed at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon, { type Result } from 'autocannon';
+import pg from 'pg';
+import { PasswordHasher } from '../src/accounts/passwords.js';
+import { loadConfig } from '../src/config/index.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const EMAIL = 'bench@example.com';
+const PASSWORD = 'bench password 0123';
+
+interface Row {
+  readonly name: string;
+  readonly rps: number;
+  readonly p50: number | undefined;
+  readonly p99: number | undefined;
+  readonly note: string;
+}
+
+interface Child {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(mode: 'bare' | 'curfew', env: Record<string, string> = {}): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/auth-server.ts', mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${mode} server did not start in 60 s`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${String(code)}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('READY ')) {
+        clearTimeout(timer);
+        resolve(line.slice('READY '.length).trim());
+      }
+    });
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(killer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function curfewEnv(database: Record<string, string>, dataDir: string): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    COOKIE_SECURE: 'false',
+    SCHEDULER: 'off',
+    // Per-request access logs at info would measure pino, not auth; warnings and errors still log.
+    LOG_LEVEL: 'warn',
+    BENCH_EMAIL: EMAIL,
+    BENCH_PASSWORD: PASSWORD,
+    ...database,
+  };
+}
+
+function row(name: string, result: Result, note = ''): Row {
+  const failures = result.non2xx + result.errors + result.timeouts;
+  const extra = failures > 0 ? `${failures} failed of ${result.requests.total}` : '';
+  return {
+    name,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    note: [note, extra].filter(Boolean).join('; '),
+  };
+}
+
+/** Logs in once; returns the cookies by name. */
+async function login(url: string): Promise<Map<string, string>> {
+  const response = await fetch(`${url}/api/v1/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  if (response.status !== 200) throw new Error(`login answered ${response.status}: ${await response.text()}`);
+  const cookies = new Map<string, string>();
+  for (const line of response.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';');
+    const eq = pair.indexOf('=');
+    cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  return cookies;
+}
+
+function setCookieValue(headers: Record<string, string | string[]>, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== 'set-cookie') continue;
+    for (const line of Array.isArray(value) ? value : [value]) {
+      if (line.startsWith(`${name}=`)) return line.slice(name.length + 1).split(';')[0];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refresh under load: every connection keeps its own rotation chain. A shared
+ * pool holds one current refresh token per connection; a request takes one and
+ * its response puts the successor back (one request in flight per connection).
+ */
+async function benchRefresh(url: string, name: string): Promise<Row> {
+  const connections = 32;
+  const pool: string[] = [];
+  for (let i = 0; i < connections; i += 4) {
+    const batch = await Promise.all([0, 1, 2, 3].map(() => login(url)));
+    for (const cookies of batch) pool.push(cookies.get('refresh_token') ?? '');
+  }
+  const result = await autocannon({
+    url,
+    connections,
+    duration: DURATION,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/v1/login/refresh/',
+        setupRequest: (request) => ({ ...request, headers: { cookie: `refresh_token=${pool.pop() ?? 'exhausted'}` } }),
+        onResponse: (_status, _body, _context, headers) => {
+          const next = setCookieValue(headers, 'refresh_token');
+          if (next) pool.push(next);
+        },
+      },
+    ],
+  });
+  return row(name, result, `${connections} rotation chains`);
+}
+
+async function rawArgon2(): Promise<Row> {
+  const params = loadConfig({ env: {}, secretKey: 'x'.repeat(32) }).auth.argon2;
+  const hasher = new PasswordHasher(params);
+  const latencies: number[] = [];
+  const until = performance.now() + DURATION * 1000;
+  const started = performance.now();
+  // As many hashes in flight as libuv has threads (the login route runs on the same pool).
+  const lanes = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        await hasher.hash(PASSWORD);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((x, y) => x - y);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return {
+    name: `raw argon2id hash (m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism})`,
+    rps: latencies.length / seconds,
+    p50: pick(0.5),
+    p99: pick(0.99),
+    note: `${lanes} in flight, in-process`,
+  };
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function pgSchema(action: 'create' | 'drop', schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(action === 'create' ? `create schema ${schema}` : `drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+function fmt(value: number | undefined, digits = 1): string {
+  return value === undefined ? '-' : value.toFixed(digits);
+}
+
+export default async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const log = (line: string) => process.stderr.write(`[bench auth] ${line}\n`);
+
+  log(`bare Fastify route, ${DURATION} s`);
+  const bare = await startServer('bare');
+  try {
+    rows.push(row('bare Fastify JSON route (ceiling)', await autocannon({ url: `${bare.url}/bare`, connections: 32, duration: DURATION })));
+  } finally {
+    await bare.stop();
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'curfew-bench-'));
+  const sqlite = await startServer('curfew', curfewEnv({ DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` }, dir));
+  try {
+    const cookies = await login(sqlite.url);
+    log(`GET /api/v1/me/ (SQLite), ${DURATION} s`);
+    rows.push(
+      row(
+        'GET /api/v1/me/ (valid cookie)',
+        await autocannon({
+          url: `${sqlite.url}/api/v1/me/`,
+          connections: 32,
+          duration: DURATION,
+          headers: { cookie: `access_token=${cookies.get('access_token') ?? ''}` },
+        }),
+      ),
+    );
+    log(`POST /api/v1/login/refresh/ (SQLite), ${DURATION} s`);
+    rows.push(await benchRefresh(sqlite.url, 'POST /api/v1/login/refresh/ (SQLite)'));
+    log(`POST /api/v1/login/ (SQLite), ${DURATION} s`);
+    rows.push(
+      row(
+        'POST /api/v1/login/ (SQLite)',
+        await autocannon({
+          url: `${sqlite.url}/api/v1/login/`,
+          method: 'POST',
+          connections: 8,
+          duration: DURATION,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+        }),
+        '8 connections',
+      ),
+    );
+  } finally {
+    await sqlite.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  log(`raw argon2id hashes, ${DURATION} s`);
+  rows.push(await rawArgon2());
+
+  if (await postgresReachable()) {
+    const schema = `bench_${randomBytes(5).toString('hex')}`;
+    const pgDir = mkdtempSync(join(tmpdir(), 'curfew-bench-'));
+    await pgSchema('create', schema);
+    try {
+      const server = await startServer('curfew', curfewEnv({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, pgDir));
+      try {
+        log(`POST /api/v1/login/refresh/ (PostgreSQL), ${DURATION} s`);
+        rows.push(await benchRefresh(server.url, 'POST /api/v1/login/refresh/ (PostgreSQL)'));
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await pgSchema('drop', schema);
+      rmSync(pgDir, { recursive: true, force: true });
+    }
+  } else {
+    rows.push({ name: 'POST /api/v1/login/refresh/ (PostgreSQL)', rps: Number.NaN, p50: undefined, p99: undefined, note: `skipped: ${PG_URL} not reachable` });
+  }
+
+  printTable(rows);
+}
+
+function printTable(rows: readonly Row[]): void {
+  const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  const lines = [
+    '| scenario | req/s | p50 ms | p99 ms | note |',
+    '|---|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.name} | ${Number.isNaN(r.rps) ? '-' : r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.note} |`),
+  ];
+  const ceiling = byName('bare')?.rps ?? Number.NaN;
+  const me = byName('GET /api/v1/me/')?.rps ?? Number.NaN;
+  const loginRate = byName('POST /api/v1/login/ ')?.rps ?? Number.NaN;
+  const raw = byName('raw argon2id')?.rps ?? Number.NaN;
+  const refreshPg = byName('POST /api/v1/login/refresh/ (PostgreSQL)')?.rps ?? Number.NaN;
+  const check = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  lines.push(
+    '',
+    '| target | measured | |',
+    '|---|---:|---|',
+    `| /me ≥ 0.8× ceiling | ${(me / ceiling).toFixed(2)}× | ${check(me / ceiling >= 0.8)} |`,
+    `| login ≥ 0.85× raw hash rate | ${(loginRate / raw).toFixed(2)}× | ${check(loginRate / raw >= 0.85)} |`,
+    `| refresh ≥ 1,500/s on PostgreSQL | ${Number.isNaN(refreshPg) ? '-' : refreshPg.toFixed(0)}/s | ${check(refreshPg >= 1500)} |`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,103 @@
+import type { PasswordHasher } from '../accounts/passwords.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/index.js';
+import type { Storage } from '../db/database.js';
+import { LoginAttemptsRepository } from '../db/repositories/login-attempts.js';
+import { RefreshTokensRepository } from '../db/repositories/refresh-tokens.js';
+import { RevocationsRepository } from '../db/repositories/revocations.js';
+import { SessionsRepository } from '../db/repositories/sessions.js';
+import { SigningKeysRepository } from '../db/repositories/signing-keys.js';
+import type { UsersRepository } from '../db/repositories/users.js';
+import type { Logger } from '../logger.js';
+import { RevocationView } from '../sessions/revocation-view.js';
+import { SessionService } from '../sessions/sessions.js';
+import { AccessTokens } from '../tokens/access-tokens.js';
+import { KeyEncryption } from '../tokens/key-encryption.js';
+import { KeyRing } from '../tokens/keyring.js';
+import { AuthService } from './auth-service.js';
+import { CsrfTokens } from './csrf.js';
+import { LoginLimiter } from './login-limiter.js';
+import { AuthRefresher } from './refresher.js';
+
+/** Everything login, tokens and sessions need, built once per process. */
+export interface Auth {
+  readonly service: AuthService;
+  readonly keys: KeyRing;
+  readonly accessTokens: AccessTokens;
+  readonly sessions: SessionService;
+  readonly view: RevocationView;
+  readonly csrf: CsrfTokens;
+  readonly limiter: LoginLimiter;
+  /** The background task that refreshes the view and keys. */
+  readonly refresher: AuthRefresher;
+  /** Loads (or creates) the signing keys and the revocation view; run after migrations. */
+  init(): Promise<void>;
+}
+
+export interface AuthDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly users: UsersRepository;
+  readonly passwords: PasswordHasher;
+}
+
+/** Builds the auth services from the config (called by createApp). */
+export function createAuth({ config, clock, logger, storage, users, passwords }: AuthDeps): Auth {
+  const { auth } = config;
+  const accessTtlMs = auth.accessTtlSeconds * 1000;
+  const revocations = new RevocationsRepository(storage);
+  // A minute of margin beyond the access TTL for instances that have not yet reloaded their keys.
+  const keys = new KeyRing(new SigningKeysRepository(storage), new KeyEncryption(config.secretKey), clock, {
+    publishRetiredForMs: accessTtlMs + 60_000,
+  });
+  const view = new RevocationView(revocations, clock, { sessionAbsoluteMs: auth.sessionAbsoluteSeconds * 1000 });
+  const accessTokens = new AccessTokens(keys, view, clock, {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    ttlSeconds: auth.accessTtlSeconds,
+  });
+  const sessions = new SessionService(new SessionsRepository(storage), revocations, clock, {
+    idleMs: auth.sessionIdleSeconds * 1000,
+    absoluteMs: auth.sessionAbsoluteSeconds * 1000,
+    accessTtlMs,
+  });
+  const csrf = new CsrfTokens(config.secretKey);
+  const limiter = new LoginLimiter(new LoginAttemptsRepository(storage), config.secretKey, clock, {
+    accountFreeFailures: auth.loginThrottle.accountFreeFailures,
+    accountMaxLockMs: auth.loginThrottle.accountMaxLockSeconds * 1000,
+    ipMaxFailures: auth.loginThrottle.ipMaxFailures,
+    ipWindowMs: auth.loginThrottle.ipWindowSeconds * 1000,
+  });
+  const service = new AuthService({
+    users,
+    passwords,
+    refreshTokens: new RefreshTokensRepository(storage),
+    sessions,
+    view,
+    accessTokens,
+    csrf,
+    limiter,
+    clock,
+    logger,
+    secretKey: config.secretKey,
+    refreshTtlMs: auth.refreshTtlSeconds * 1000,
+    refreshGraceMs: auth.refreshReuseGraceSeconds * 1000,
+    sessionIdleMs: auth.sessionIdleSeconds * 1000,
+  });
+  return {
+    service,
+    keys,
+    accessTokens,
+    sessions,
+    view,
+    csrf,
+    limiter,
+    refresher: new AuthRefresher(view, keys, logger),
+    async init() {
+      await keys.init();
+      await view.refreshNow();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { isAppError } from '../../errors.js';
+import type { JobStatus, Progress, RunSummary } from '../../jobs/types.js';
+import { withApp } from '../run-app.js';
+
+const time = (ms: number | null | undefined) => (ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+
+/** Left-aligned columns, for terminals and logs alike. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function catchUpText(status: JobStatus): string {
+  return status.catchUp.kind === 'all' ? `all:${Math.round(status.catchUp.windowMs / 60_000)}m` : status.catchUp.kind;
+}
+
+/** Exit status for a run: 0 ok, 1 failed or timed out, 75 (EX_TEMPFAIL) skipped because it runs elsewhere. */
+export function exitCodeFor(summary: RunSummary): number {
+  if (summary.status === 'ok') return 0;
+  return summary.status === 'skipped' ? 75 : 1;
+}
+
+function progressLine(name: string): { update(progress: Progress): void; done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  return {
+    update(progress) {
+      if (!tty) return;
+      const total = progress.total === undefined ? '' : `/${progress.total}`;
+      const percent = progress.total ? ` ${Math.floor((progress.done / progress.total) * 100)}%` : '';
+      process.stderr.write(`\r\x1b[2K${name}: ${progress.done}${total}${percent}${progress.message ? ` ${progress.message}` : ''}`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+export function registerJobs(program: Command): void {
+  const jobs = program.command('jobs').description('list, inspect and run scheduled jobs');
+
+  jobs
+    .command('list')
+    .description('registered jobs with schedule, zone, enabled flag and next slot')
+    .action(async () => {
+      await withApp(async (app) => {
+        const statuses = await app.services.jobs.status();
+        const rows = [['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'NEXT SLOT', 'NOTE']];
+        for (const s of statuses) {
+          rows.push([s.job, s.schedule, s.timezone, s.enabled ? 'yes' : 'no', time(s.nextSlot), s.placeholder ? `placeholder: ${s.placeholder}` : '']);
+        }
+        process.stdout.write(table(rows));
+      });
+    });
+
+  jobs
+    .command('status')
+    .description('per job: last run, last success, late, failure streak, lease holder')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withApp(async (app) => {
+        const statuses = await app.services.jobs.status();
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+          return;
+        }
+        const rows = [['JOB', 'ENABLED', 'POLICY', 'NEXT SLOT', 'LAST RUN', 'LAST SUCCESS', 'LATE', 'FAILS', 'LEASE']];
+        for (const s of statuses) {
+          const last = s.lastRun === null ? '-' : `${s.lastRun.status} ${time(s.lastRun.scheduledFor)}`;
+          rows.push([s.job, s.enabled ? 'yes' : 'no', `${s.overlap}/${catchUpText(s)}`, time(s.nextSlot), last, time(s.lastSuccessAt), s.late ? 'LATE' : 'no', String(s.consecutiveFailures), s.leaseHolder ?? '-']);
+        }
+        process.stdout.write(table(rows));
+      });
+    });
+
+  jobs
+    .command('run <name>')
+    .description('run one job now through the same runner, lease and ledger (trigger cli)')
+    .option('--dry-run', 'count what would be done; change nothing')
+    .action(async (name: string, options: { dryRun?: boolean }) => {
+      const code = await withApp(async (app) => {
+        const progress = progressLine(name);
+        let summary: RunSummary;
+        try {
+          summary = await app.services.jobs.runJob(name, {
+            dryRun: options.dryRun === true,
+            trigger: 'cli',
+            caller: { userAgent: 'curfew-cli' },
+            onProgress: (update) => progress.update(update),
+          });
+        } catch (error) {
+          if (isAppError(error)) {
+            process.stderr.write(`curfew: ${error.message}\n`);
+            return error.code === 'JOB_NOT_FOUND' ? 64 : 1;
+          }
+          throw error;
+        } finally {
+          progress.done();
+        }
+        const counts = Object.entries(summary.counts).map(([key, value]) => `${key}=${value}`).join(' ');
+        const detail = summary.error ?? summary.reason ?? counts;
+        process.stdout.write(`${name}: ${summary.status}${summary.dryRun ? ' (dry run)' : ''} in ${summary.durationMs} ms${detail ? ` — ${detail}` : ''} [run ${summary.id ?? '-'}]\n`);
+        return exitCodeFor(summary);
+      });
+      process.exitCode = code;
+    });
+}

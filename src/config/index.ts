@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { EnvReader, type Env } from './env-reader.js';
+import { resolveSecretKey } from './secrets.js';
+
+export { ConfigError } from './config-error.js';
+export type { Env } from './env-reader.js';
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string | undefined; readonly poolSize: number };
+
+/**
+ * Raw per-job overrides from `JOB_<NAME>_<FIELD>` (FIELD one of SCHEDULE,
+ * ENABLED, TZ, OVERLAP, CATCH_UP, TIMEOUT, LEASE_TTL, RETRIES); the job
+ * registry validates and applies them.
+ */
+export type JobOverride = Readonly<Record<string, string>>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  /** The externally visible origin, used in mail links and as the default CSRF origin. */
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly logLevel: string;
+  /** Largest accepted request body in bytes (default 64 KiB); larger gets 413. */
+  readonly bodyLimit: number;
+  /** Signs CSRF tokens and encrypts signing keys at rest. */
+  readonly secretKey: string;
+  /** Where the secret key came from, for the start-up log. */
+  readonly secretKeySource: 'env' | 'generated' | 'file' | 'test';
+  readonly trustProxy: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly cookies: {
+    readonly secure: boolean;
+    readonly accessName: string;
+    readonly refreshName: string;
+    readonly csrfName: string;
+  };
+  readonly auth: {
+    readonly issuer: string;
+    readonly audience: string;
+    /** Access-token lifetime in seconds (default 300). */
+    readonly accessTtlSeconds: number;
+    /** Refresh-token lifetime in seconds (default 7 days). */
+    readonly refreshTtlSeconds: number;
+    /** How long a rotated refresh token still yields its successor (default 20 s). */
+    readonly refreshReuseGraceSeconds: number;
+    readonly sessionIdleSeconds: number;
+    readonly sessionAbsoluteSeconds: number;
+    readonly activationTtlSeconds: number;
+    readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+    /** Failed-login limits, counted in the database (src/auth/login-limiter.ts). */
+    readonly loginThrottle: {
+      /** Failures per account before back-off starts (default 5). */
+      readonly accountFreeFailures: number;
+      /** Longest per-account lock in seconds (default 900). */
+      readonly accountMaxLockSeconds: number;
+      /** Failures per IP within the window before it is locked until the window ends (default 100). */
+      readonly ipMaxFailures: number;
+      /** Per-IP window in seconds (default 900). */
+      readonly ipWindowSeconds: number;
+    };
+  };
+  readonly mail: {
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly sendingEnabled: boolean;
+  };
+  readonly cron: {
+    /** Accepted trigger secrets; empty means triggers answer 503 CRON_NOT_CONFIGURED. */
+    readonly secrets: readonly string[];
+    readonly allowQueryToken: boolean;
+    readonly ipAllowlist: readonly string[];
+    readonly throttleMax: number;
+    readonly throttleWindowSeconds: number;
+  };
+  readonly scheduler: {
+    readonly enabled: boolean;
+    /** Identifies this process in leases and the run ledger. */
+    readonly instanceId: string;
+    /** Days of run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, default 30). */
+    readonly runRetentionDays: number;
+    /** Test-only jobs (CURFEW_TEST_JOBS=1, refused in production); see docs/scheduler.md. */
+    readonly testJobs: boolean;
+  };
+  readonly jobs: Readonly<Record<string, JobOverride>>;
+  readonly inactivityMinutes: number;
+  /** Presence (src/presence, src/ws). */
+  readonly presence: {
+    /** PRESENCE_OFFLINE_GRACE (seconds, default 10): offline this long after the last socket closes. */
+    readonly offlineGraceMs: number;
+    /** PRESENCE_PING_INTERVAL_MS (default 25 000): a socket silent for two pings is closed. */
+    readonly pingIntervalMs: number;
+    /** PRESENCE_TICK_MS (default 250): diffs are coalesced and pushed once per tick. */
+    readonly tickMs: number;
+    /** PRESENCE_HEARTBEAT_MS (default 10 000): instance heartbeat period. */
+    readonly heartbeatMs: number;
+    /** PRESENCE_INSTANCE_TIMEOUT_MS (default 30 000): a silent instance's connections are reaped. */
+    readonly instanceTimeoutMs: number;
+  };
+  readonly alerts: {
+    readonly webhookUrl: string | undefined;
+    readonly email: string | undefined;
+    /** Consecutive failures that raise a `failing` alert (ALERT_FAILURE_THRESHOLD, default 1). */
+    readonly failureThreshold: number;
+  };
+  readonly metricsToken: string | undefined;
+  /** The maintenance jobs (src/maintenance; docs/maintenance.md). */
+  readonly maintenance: {
+    /** MAINTENANCE_BATCH_SIZE (default 5000 on PostgreSQL, 1000 on SQLite): rows per delete/update statement. */
+    readonly batchSize: number;
+    /** MAINTENANCE_BATCH_PAUSE_MS (default 5): pause between batches, so live requests get the database. */
+    readonly batchPauseMs: number;
+    /** MAINTENANCE_GRACE (seconds, default 86 400): expired tokens and revoked sessions are kept this long. */
+    readonly graceMs: number;
+    /** JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES (comma list, default none): roles logout-all-users leaves signed in. */
+    readonly logoutExcludeRoles: readonly string[];
+    /** JOB_LOGOUT_ALL_USERS_EXCLUDE_USERS (comma list of emails, default none): users logout-all-users leaves signed in. */
+    readonly logoutExcludeUsers: readonly string[];
+  };
+}
+
+const MIN_SECRET_BYTES = 32;
+
+function parseDatabase(reader: EnvReader, dataDir: string): DatabaseConfig {
+  const url = reader.raw('DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'curfew.db')}`;
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/curfew.db');
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    const schema = reader.raw('DATABASE_SCHEMA');
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      throw new ConfigError('DATABASE_SCHEMA', 'must be a lower-case SQL identifier such as curfew');
+    }
+    return { kind: 'postgres', url, schema, poolSize: reader.integer('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }) };
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://, e.g. sqlite:./data/curfew.db');
+}
+
+function parseCronSecrets(reader: EnvReader, production: boolean): string[] {
+  const names = ['CRON_SECRETS', 'CRON_SECRET', 'CRON_TOKEN', 'CRON_SECRET_KEY'];
+  const secrets: string[] = [];
+  for (const name of names) {
+    for (const secret of reader.list(name)) {
+      if (secret === 'undefined' || secret === 'null') {
+        throw new ConfigError(name, `holds the literal "${secret}"; set a real secret (openssl rand -hex 32) or unset it`);
+      }
+      if (production && Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
+        throw new ConfigError(name, `a cron secret must be at least ${MIN_SECRET_BYTES} bytes in production; generate one with: openssl rand -hex 32`);
+      }
+      if (!secrets.includes(secret)) secrets.push(secret);
+    }
+  }
+  return secrets;
+}
+
+const JOB_FIELDS = ['SCHEDULE', 'ENABLED', 'TZ', 'OVERLAP', 'CATCH_UP', 'TIMEOUT', 'LEASE_TTL', 'RETRIES'] as const;
+
+/**
+ * `JOB_<NAME>_<FIELD>` for the fields above, keyed by kebab-case job name
+ * (`JOB_LOGOUT_ALL_USERS_ENABLED` -> `logout-all-users`). Values stay strings
+ * here; the job registry validates them against each job and throws ConfigError.
+ */
+function parseJobOverrides(reader: EnvReader): Record<string, JobOverride> {
+  const jobs: Record<string, Record<string, string>> = {};
+  for (const [key, value] of reader.withPrefix('JOB_')) {
+    const field = JOB_FIELDS.find((suffix) => key.endsWith(`_${suffix}`));
+    if (field === undefined || value === '') continue;
+    const name = key.slice('JOB_'.length, -(field.length + 1)).toLowerCase().replace(/_/g, '-');
+    (jobs[name] ??= {})[field] = value;
+  }
+  return jobs;
+}
+
+/** CURFEW_TEST_JOBS registers test-only jobs (multi-process tests); never in production. */
+function parseTestJobs(reader: EnvReader, production: boolean): boolean {
+  const enabled = reader.boolean('CURFEW_TEST_JOBS', false);
+  if (enabled && production) throw new ConfigError('CURFEW_TEST_JOBS', 'registers test-only jobs; unset it in production');
+  return enabled;
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to process.env (plus `.env` when the CLI loaded it). */
+  readonly env?: Env;
+  /** Test-only: skip the on-disk development secret and use this one. */
+  readonly secretKey?: string;
+}
+
+/** Reads, validates, defaults and freezes the configuration. Throws ConfigError. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const reader = new EnvReader(options.env ?? process.env);
+  const env = reader.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = env === 'production';
+  const host = reader.string('HOST', '127.0.0.1');
+  const port = reader.integer('PORT', 8000, { min: 0, max: 65535 });
+  const dataDir = resolve(reader.string('DATA_DIR', './data'));
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const publicUrl = (reader.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${displayHost}:${port}`).replace(/\/$/, '');
+
+  const secret = resolveSecretKey(reader, { production, dataDir, override: options.secretKey });
+  const allowedOrigins = reader.list('ALLOWED_ORIGINS');
+  for (const origin of allowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError('ALLOWED_ORIGINS', `"${origin}" is not an origin; use scheme://host[:port] without a path`);
+    }
+  }
+
+  const config: Config = {
+    env,
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    database: parseDatabase(reader, dataDir),
+    logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, env === 'test' ? 'silent' : 'info'),
+    bodyLimit: reader.integer('BODY_LIMIT', 64 * 1024, { min: 1024 }),
+    secretKey: secret.value,
+    secretKeySource: secret.source,
+    trustProxy: reader.boolean('TRUST_PROXY', false),
+    allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : [new URL(publicUrl).origin],
+    cookies: {
+      secure: reader.boolean('COOKIE_SECURE', true),
+      accessName: reader.string('ACCESS_COOKIE_NAME', 'access_token'),
+      refreshName: reader.string('REFRESH_COOKIE_NAME', 'refresh_token'),
+      csrfName: reader.string('CSRF_COOKIE_NAME', 'csrftoken'),
+    },
+    auth: {
+      issuer: reader.string('JWT_ISSUER', publicUrl),
+      audience: reader.string('JWT_AUDIENCE', 'curfew'),
+      accessTtlSeconds: reader.integer('ACCESS_TOKEN_TTL', 300, { min: 10, max: 86_400 }),
+      refreshTtlSeconds: reader.integer('REFRESH_TOKEN_TTL', 7 * 86_400, { min: 60 }),
+      refreshReuseGraceSeconds: reader.integer('REFRESH_REUSE_GRACE', 20, { min: 0, max: 600 }),
+      sessionIdleSeconds: reader.integer('SESSION_IDLE_TTL', 7 * 86_400, { min: 60 }),
+      sessionAbsoluteSeconds: reader.integer('SESSION_ABSOLUTE_TTL', 30 * 86_400, { min: 60 }),
+      activationTtlSeconds: reader.integer('ACTIVATION_TTL', 24 * 3600, { min: 60 }),
+      argon2: {
+        memoryCost: reader.integer('ARGON2_MEMORY_KIB', 19_456, { min: 1024 }),
+        timeCost: reader.integer('ARGON2_TIME_COST', 2, { min: 1 }),
+        parallelism: reader.integer('ARGON2_PARALLELISM', 1, { min: 1 }),
+      },
+      loginThrottle: {
+        accountFreeFailures: reader.integer('LOGIN_ACCOUNT_FREE_FAILURES', 5, { min: 1 }),
+        accountMaxLockSeconds: reader.integer('LOGIN_ACCOUNT_MAX_LOCK', 900, { min: 1 }),
+        ipMaxFailures: reader.integer('LOGIN_IP_MAX_FAILURES', 100, { min: 1 }),
+        ipWindowSeconds: reader.integer('LOGIN_IP_WINDOW', 900, { min: 1 }),
+      },
+    },
+    mail: {
+      smtpUrl: reader.url('SMTP_URL', ['smtp:', 'smtps:']),
+      from: reader.string('MAIL_FROM', 'curfew <no-reply@localhost>'),
+      sendingEnabled: reader.boolean('EMAIL_SENDING_ENABLED', true),
+    },
+    cron: {
+      secrets: parseCronSecrets(reader, production),
+      allowQueryToken: reader.boolean('CRON_ALLOW_QUERY_TOKEN', false),
+      ipAllowlist: reader.list('CRON_IP_ALLOWLIST'),
+      throttleMax: reader.integer('CRON_THROTTLE_MAX', 10, { min: 1 }),
+      throttleWindowSeconds: reader.integer('CRON_THROTTLE_WINDOW', 600, { min: 1 }),
+    },
+    scheduler: {
+      enabled: reader.boolean('SCHEDULER', true),
+      instanceId: reader.string('INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
+      runRetentionDays: reader.integer('CRON_RUNS_RETENTION_DAYS', 30, { min: 1 }),
+      testJobs: parseTestJobs(reader, production),
+    },
+    jobs: parseJobOverrides(reader),
+    inactivityMinutes: reader.integer('INACTIVITY_MINUTES', 30, { min: 1 }),
+    presence: {
+      offlineGraceMs: reader.integer('PRESENCE_OFFLINE_GRACE', 10, { min: 0, max: 3600 }) * 1000,
+      pingIntervalMs: reader.integer('PRESENCE_PING_INTERVAL_MS', 25_000, { min: 50, max: 30_000 }),
+      tickMs: reader.integer('PRESENCE_TICK_MS', 250, { min: 10, max: 10_000 }),
+      heartbeatMs: reader.integer('PRESENCE_HEARTBEAT_MS', 10_000, { min: 50 }),
+      instanceTimeoutMs: reader.integer('PRESENCE_INSTANCE_TIMEOUT_MS', 30_000, { min: 100 }),
+    },
+    alerts: {
+      webhookUrl: reader.url('ALERT_WEBHOOK_URL', ['http:', 'https:']),
+      email: reader.raw('ALERT_EMAIL'),
+      failureThreshold: reader.integer('ALERT_FAILURE_THRESHOLD', 1, { min: 1 }),
+    },
+    metricsToken: reader.raw('METRICS_TOKEN'),
+    maintenance: {
+      // SQLite has one writer: smaller batches leave live requests a gap more often (bench/RESULTS.md).
+      batchSize: reader.integer('MAINTENANCE_BATCH_SIZE', reader.raw('DATABASE_URL')?.startsWith('postgres') ? 5000 : 1000, { min: 1, max: 100_000 }),
+      batchPauseMs: reader.integer('MAINTENANCE_BATCH_PAUSE_MS', 5, { min: 0, max: 10_000 }),
+      graceMs: reader.integer('MAINTENANCE_GRACE', 86_400, { min: 0 }) * 1000,
+      logoutExcludeRoles: reader.list('JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES'),
+      logoutExcludeUsers: reader.list('JOB_LOGOUT_ALL_USERS_EXCLUDE_USERS').map((email) => email.toLowerCase()),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,55 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Engine, Storage } from './database.js';
+import { migrations } from './migrations/index.js';
+
+/** Migrations see no table types: they describe the schema, not use it. */
+export type MigrationDb = Kysely<unknown>;
+
+/**
+ * A migration gets the engine as well as the (transactional) Kysely handle,
+ * because a few column types (identity columns) are spelled differently per
+ * engine. Numbered files under migrations/; never edit one that has shipped.
+ */
+export interface CurfewMigration {
+  up(db: MigrationDb, engine: Engine): Promise<void>;
+  down?(db: MigrationDb, engine: Engine): Promise<void>;
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly storage: Storage) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const result: Record<string, Migration> = {};
+    for (const [name, migration] of Object.entries(migrations)) {
+      result[name] = {
+        up: async (db) => migration.up(db as MigrationDb, this.storage.engine),
+        ...(migration.down ? { down: async (db) => migration.down?.(db as MigrationDb, this.storage.engine) } : {}),
+      };
+    }
+    return result;
+  }
+}
+
+export interface MigrationReport {
+  readonly applied: string[];
+}
+
+/**
+ * Applies every pending migration. Safe to run from several processes at once:
+ * Kysely's migrator takes an advisory lock on PostgreSQL, and SQLite allows one
+ * writer at a time.
+ */
+export async function migrateToLatest(storage: Storage, schema?: string): Promise<MigrationReport> {
+  // Migrations run on a dedicated connection in a transaction; in PostgreSQL the
+  // migration bookkeeping tables live in the same schema as the data.
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: new StaticProvider(storage),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

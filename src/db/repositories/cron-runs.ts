@@ -1,0 +1,243 @@
+import type { Selectable } from 'kysely';
+import type { Storage } from '../database.js';
+import type { CronRunsTable } from '../schema/scheduler.js';
+
+export type CronRunRow = Selectable<CronRunsTable>;
+type Status = CronRunsTable['status'];
+
+/** A ledger row to insert. */
+export interface NewCronRun {
+  readonly job: string;
+  readonly scheduledFor: number | null;
+  readonly trigger: CronRunsTable['trigger'];
+  readonly status: Status;
+  readonly startedAt: number;
+  readonly instanceId: string;
+  readonly dryRun: boolean;
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly output?: string | undefined;
+  /** For rows inserted already finished (skipped, missed). */
+  readonly finishedAt?: number | undefined;
+}
+
+/** How a run ended. */
+export interface CronRunOutcome {
+  readonly status: Exclude<Status, 'running' | 'missed'>;
+  readonly finishedAt: number;
+  readonly durationMs: number;
+  readonly counts: string;
+  readonly output: string | null;
+  readonly error: string | null;
+}
+
+/** Data access for the run ledger `cron_runs`. */
+export class CronRunsRepository {
+  constructor(private readonly storage: Storage) {}
+
+  private get db() {
+    return this.storage.db;
+  }
+
+  private values(run: NewCronRun) {
+    return {
+      job: run.job,
+      scheduled_for: run.scheduledFor,
+      trigger: run.trigger,
+      status: run.status,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt ?? null,
+      duration_ms: run.finishedAt === undefined ? null : run.finishedAt - run.startedAt,
+      counts: '{}',
+      output: run.output ?? null,
+      error: null,
+      caller_ip: run.ip ?? null,
+      user_agent: run.userAgent ?? null,
+      request_id: run.requestId ?? null,
+      instance_id: run.instanceId,
+      dry_run: run.dryRun ? 1 : 0,
+    };
+  }
+
+  /**
+   * Records a slot: inserts the row unless (job, scheduled_for) exists.
+   * Race-safe: under concurrent calls for one slot, exactly one caller gets an
+   * id (and so runs the slot); the others get undefined.
+   */
+  async insertSlot(run: NewCronRun & { scheduledFor: number }): Promise<number | undefined> {
+    const row = await this.db
+      .insertInto('cron_runs')
+      .values(this.values(run))
+      .onConflict((oc) => oc.columns(['job', 'scheduled_for']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  /** Inserts an ad-hoc row (null slot never conflicts). */
+  async insert(run: NewCronRun): Promise<number> {
+    const row = await this.db.insertInto('cron_runs').values(this.values(run)).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Records `missed` slots (idempotent per slot); returns how many were new. */
+  async insertMissed(job: string, slots: readonly number[], now: number, instanceId: string, trigger: CronRunsTable['trigger']): Promise<number> {
+    if (slots.length === 0) return 0;
+    let inserted = 0;
+    // Bounded batches keep one statement's parameter count small on SQLite.
+    for (let i = 0; i < slots.length; i += 100) {
+      const rows = await this.db
+        .insertInto('cron_runs')
+        .values(
+          slots.slice(i, i + 100).map((slot) => ({
+            ...this.values({ job, scheduledFor: slot, trigger, status: 'missed', startedAt: now, finishedAt: now, instanceId, dryRun: false }),
+            duration_ms: 0,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['job', 'scheduled_for']).doNothing())
+        .returning('id')
+        .execute();
+      inserted += rows.length;
+    }
+    return inserted;
+  }
+
+  /** Stores progress while running. */
+  async updateCounts(id: number, counts: string): Promise<void> {
+    await this.db.updateTable('cron_runs').set({ counts }).where('id', '=', id).where('status', '=', 'running').execute();
+  }
+
+  /**
+   * Finishes a running row. Returns false when the row is no longer running
+   * (another instance marked it abandoned after taking the lease over).
+   */
+  async finish(id: number, outcome: CronRunOutcome): Promise<boolean> {
+    const result = await this.db
+      .updateTable('cron_runs')
+      .set({
+        status: outcome.status,
+        finished_at: outcome.finishedAt,
+        duration_ms: outcome.durationMs,
+        counts: outcome.counts,
+        output: outcome.output,
+        error: outcome.error,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Marks dead `running` rows of `job` as failed with `error`: those of
+   * `holder` (whose expired lease the caller just took over) and those of any
+   * instance started at or before `staleBefore` (it died before it held the
+   * lease). Call only while holding the job's lease; `exceptId` is the
+   * caller's own row. The ledger then never shows a dead run as running or ok.
+   */
+  async abandonRunning(job: string, holder: string | undefined, exceptId: number, now: number, staleBefore: number, error: string): Promise<number> {
+    const result = await this.db
+      .updateTable('cron_runs')
+      .set((eb) => ({ status: 'failed', finished_at: now, duration_ms: eb(eb.val(now), '-', eb.ref('started_at')), error }))
+      .where('job', '=', job)
+      .where('status', '=', 'running')
+      .where('id', '!=', exceptId)
+      .where((eb) => (holder === undefined ? eb('started_at', '<=', staleBefore) : eb.or([eb('instance_id', '=', holder), eb('started_at', '<=', staleBefore)])))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** The most recent recorded slot of `job` (any status), or null. */
+  async lastSlot(job: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('cron_runs')
+      .select((eb) => eb.fn.max('scheduled_for').as('slot'))
+      .where('job', '=', job)
+      .executeTakeFirst();
+    return row?.slot === undefined || row.slot === null ? null : Number(row.slot);
+  }
+
+  async findById(id: number): Promise<CronRunRow | undefined> {
+    return this.db.selectFrom('cron_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The latest row of `job` that is a run (not a `missed` marker). */
+  async lastRun(job: string): Promise<CronRunRow | undefined> {
+    return this.db
+      .selectFrom('cron_runs')
+      .selectAll()
+      .where('job', '=', job)
+      .where('status', '!=', 'missed')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** The latest real (non-dry) successful run of `job`. */
+  async lastSuccess(job: string): Promise<CronRunRow | undefined> {
+    return this.db
+      .selectFrom('cron_runs')
+      .selectAll()
+      .where('job', '=', job)
+      .where('status', '=', 'ok')
+      .where('dry_run', '=', 0)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Statuses of the latest finished real runs of `job`, newest first. */
+  async recentOutcomes(job: string, limit: number): Promise<Status[]> {
+    const rows = await this.db
+      .selectFrom('cron_runs')
+      .select('status')
+      .where('job', '=', job)
+      .where('status', 'in', ['ok', 'failed', 'timed_out'])
+      .where('dry_run', '=', 0)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.status);
+  }
+
+  /** When `job` was first recorded, or undefined. */
+  async firstStartedAt(job: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('cron_runs')
+      .select('started_at')
+      .where('job', '=', job)
+      .orderBy('id', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.started_at;
+  }
+
+  /** Rows of `job`, newest first (tests and the CLI). */
+  async listByJob(job: string, limit = 100): Promise<CronRunRow[]> {
+    return this.db.selectFrom('cron_runs').selectAll().where('job', '=', job).orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /**
+   * Deletes up to `batchSize` rows started before `cutoff`; returns how many.
+   * Callers loop until it returns less than `batchSize`, so no statement holds
+   * a long lock.
+   */
+  async deleteOlderThan(cutoff: number, batchSize: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('cron_runs')
+      .where('id', 'in', (qb) => qb.selectFrom('cron_runs').select('id').where('started_at', '<', cutoff).orderBy('id').limit(batchSize))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** How many rows started before `cutoff` (dry runs of the pruning job). */
+  async countOlderThan(cutoff: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('cron_runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('started_at', '<', cutoff)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

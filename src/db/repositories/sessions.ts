@@ -1,0 +1,66 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Storage } from '../database.js';
+import type { SessionsTable } from '../schema/auth.js';
+
+export type SessionRow = Selectable<SessionsTable>;
+
+/** Data access for `sessions` (one row per login). */
+export class SessionsRepository {
+  constructor(private readonly storage: Storage) {}
+
+  async insert(row: Insertable<SessionsTable>): Promise<void> {
+    await this.storage.db.insertInto('sessions').values(row).execute();
+  }
+
+  async findById(id: string): Promise<SessionRow | undefined> {
+    return this.storage.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listForUser(userId: number): Promise<SessionRow[]> {
+    return this.storage.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+  }
+
+  /**
+   * Revokes one session, its refresh tokens, and records the revocation for
+   * the in-memory views of every instance, in one transaction. Returns false
+   * when the session was already revoked (or does not exist): under concurrent
+   * calls exactly one caller gets true and writes the revocation row.
+   */
+  async revoke(id: string, reason: string, now: number, viewExpiresAt: number): Promise<boolean> {
+    return this.storage.db.transaction().execute(async (trx) => {
+      // Tokens before the session: the same lock order as RefreshTokensRepository.rotate, so no deadlock.
+      await trx
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: now })
+        .where('session_id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      const revoked = await trx
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returning(['user_id'])
+        .executeTakeFirst();
+      if (!revoked) return false;
+      await trx
+        .insertInto('session_revocations')
+        .values({ session_id: id, user_id: revoked.user_id, recorded_at: now, expires_at: viewExpiresAt })
+        .onConflict((oc) => oc.column('session_id').doNothing())
+        .execute();
+      return true;
+    });
+  }
+
+  /**
+   * Deletes up to `limit` sessions past their absolute expiry; returns the
+   * count. Idle-expired sessions are already unusable (refresh refuses them)
+   * and go when their absolute expiry passes: the index on absolute_expires_at
+   * serves this, and idle_expires_at stays unindexed so refreshes are cheap.
+   */
+  async deleteExpired(now: number, limit: number): Promise<number> {
+    const ids = this.storage.db.selectFrom('sessions').select('id').where('absolute_expires_at', '<', now).limit(limit);
+    const result = await this.storage.db.deleteFrom('sessions').where('id', 'in', ids).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

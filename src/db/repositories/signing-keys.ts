@@ -1,0 +1,44 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Storage } from '../database.js';
+import type { SigningKeysTable } from '../schema/auth.js';
+
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+
+/** Data access for `signing_keys`. */
+export class SigningKeysRepository {
+  constructor(private readonly storage: Storage) {}
+
+  /** Keys still worth publishing: current ones and those retired after `retiredSince`. */
+  async listPublishable(retiredSince: number): Promise<SigningKeyRow[]> {
+    return this.storage.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', retiredSince)]))
+      .orderBy('created_at', 'desc')
+      .execute();
+  }
+
+  /** The newest key not yet retired (the one new tokens are signed with). */
+  async current(): Promise<SigningKeyRow | undefined> {
+    return this.storage.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('retired_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .orderBy('kid', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  async insert(row: Insertable<SigningKeysTable>): Promise<void> {
+    await this.storage.db.insertInto('signing_keys').values(row).execute();
+  }
+
+  /** Retires every current key and inserts `row` as the new current one, in one transaction. */
+  async rotate(row: Insertable<SigningKeysTable>, now: number): Promise<void> {
+    await this.storage.db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
+      await trx.insertInto('signing_keys').values(row).execute();
+    });
+  }
+}

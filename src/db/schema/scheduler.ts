@@ -1,0 +1,41 @@
+import type { Generated } from 'kysely';
+
+// Tables owned by src/jobs (run ledger, leases). Times are epoch ms.
+
+/** The run ledger: one row per run, per recorded slot, per missed slot. */
+export interface CronRunsTable {
+  id: Generated<number>;
+  job: string;
+  /** The slot (epoch ms); null for ad-hoc runs. UNIQUE (job, scheduled_for). */
+  scheduled_for: number | null;
+  trigger: 'schedule' | 'http' | 'cli' | 'catch-up';
+  status: 'running' | 'ok' | 'failed' | 'skipped' | 'timed_out' | 'missed';
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  /** JSON text of the job's counts (progress while running). */
+  counts: string;
+  /** Short human output (or the reason for a skip). */
+  output: string | null;
+  /** Short error message, redacted. */
+  error: string | null;
+  caller_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  instance_id: string;
+  /** 0/1 */
+  dry_run: number;
+}
+
+/** One row per job while some instance holds (or recently held) its lease. */
+export interface JobLeasesTable {
+  job: string;
+  holder: string;
+  lease_until: number;
+  acquired_at: number;
+}
+
+export interface SchedulerTables {
+  cron_runs: CronRunsTable;
+  job_leases: JobLeasesTable;
+}

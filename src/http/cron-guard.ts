@@ -1,0 +1,120 @@
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  preValidationAsyncHookHandler,
+} from 'fastify';
+import type { CallerInfo } from '../jobs/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Authenticated, GuardRefusal, TriggerGuard } from '../triggers/guard.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../triggers/signature.js';
+import { sendError } from './error-handler.js';
+
+const EMPTY = Buffer.alloc(0);
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+/**
+ * Makes `scope` (an encapsulated plugin holding trigger routes) keep each
+ * request body as raw bytes, whatever its content type, so the signature's
+ * body hash covers exactly what was sent. Trigger routes take no body
+ * parameters: the parsed body is always undefined. Fastify's bodyLimit
+ * still applies.
+ */
+export function keepRawBodies(scope: FastifyInstance): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    rawBodies.set(request, body as Buffer);
+    done(null, undefined);
+  });
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function queryToken(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  if (token === undefined) return undefined;
+  return typeof token === 'string' ? token : '';
+}
+
+/** The throttle bucket: the path without query or trailing slash, so each job has its own budget. */
+function throttleBucket(url: string): string {
+  let path = url.split('?')[0] ?? url;
+  try {
+    // `/cron/jobs/a%2Db/run` is the same job as `/cron/jobs/a-b/run`: one budget.
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes never reach a handler (400); keep the raw path as the bucket.
+  }
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/** The guard's view of a Fastify request. */
+export function guardedRequest(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url,
+    header: (name: string) => header(request, name),
+    queryToken: queryToken(request),
+    body: rawBodies.get(request) ?? EMPTY,
+    ip: request.ip,
+    // Computed only when the throttle asks: refusals never need it.
+    get route() {
+      return throttleBucket(request.url);
+    },
+  };
+}
+
+/** Requests whose credential was already checked in onRequest. */
+const authenticated = new WeakMap<FastifyRequest, Authenticated>();
+
+/**
+ * The hooks for trigger routes. `onRequest` refuses what it can without the
+ * body (not configured 503, allow-list 403, wrong or missing unsigned
+ * credential 401), so a flood of wrong secrets is answered before any body
+ * parsing and without any database write. `preValidation` finishes: it
+ * verifies signed requests (which need the body), then claims the
+ * signature and counts the throttle. `throttled` defaults to true.
+ */
+export function cronGuard(
+  services: { readonly triggers: TriggerGuard; readonly metrics: Metrics },
+  options: { readonly throttled?: boolean } = {},
+): { onRequest: onRequestAsyncHookHandler; preValidation: preValidationAsyncHookHandler } {
+  const throttled = options.throttled ?? true;
+  return {
+    onRequest: async (request, reply) => {
+      if (request.headers[SIGNATURE_HEADER] !== undefined || request.headers[TIMESTAMP_HEADER] !== undefined) return;
+      const result = services.triggers.authenticate(guardedRequest(request));
+      if (!result.ok) return sendRefusal(services, request, reply, result);
+      authenticated.set(request, result);
+    },
+    preValidation: async (request, reply) => {
+      const pre = authenticated.get(request);
+      const decision = await services.triggers.admit(guardedRequest(request), { throttled, ...(pre ? { authenticated: pre } : {}) });
+      if (decision.ok) return;
+      return sendRefusal(services, request, reply, decision);
+    },
+  };
+}
+
+/** Answers a guard refusal in the error envelope (with Retry-After where due) and counts it. */
+export function sendRefusal(
+  services: { readonly metrics: Metrics },
+  request: FastifyRequest,
+  reply: FastifyReply,
+  refusal: GuardRefusal,
+): FastifyReply {
+  services.metrics.triggerRejections.inc({ code: refusal.code });
+  if (refusal.status >= 500) request.log.warn({ code: refusal.code }, 'cron trigger refused');
+  for (const [name, value] of Object.entries(refusal.headers)) reply.header(name, value);
+  return sendError(reply, refusal.status, refusal.code, refusal.message);
+}
+
+/** Who called, for the run ledger (IP, user agent, request id; never a credential). */
+export function callerInfo(request: FastifyRequest): CallerInfo {
+  const userAgent = header(request, 'user-agent');
+  return { ip: request.ip, requestId: request.id, ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 300) }) };
+}

@@ -1,0 +1,98 @@
+import type { preValidationAsyncHookHandler } from 'fastify';
+import type { RouteModule } from '../context.js';
+import { installAuth, requireAdmin } from '../auth.js';
+import { guardedRequest, sendRefusal } from '../cron-guard.js';
+import { errorBodySchema } from '../error-handler.js';
+import { iso, runSummaryBody, runSummarySchema, tokenQuery } from './cron-schemas.js';
+
+/** `Bearer <header>.<payload>.<signature>`: an access token, not a cron secret. */
+const JWT_BEARER = /^Bearer\s+[\w-]+\.[\w-]+\.[\w-]+$/i;
+
+const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+
+const jobStatusSchema = {
+  type: 'object',
+  properties: {
+    job: { type: 'string' },
+    schedule: { type: 'string' },
+    timezone: { type: 'string' },
+    enabled: { type: 'boolean' },
+    next_slot: isoOrNull,
+    last_run: { anyOf: [runSummarySchema, { type: 'null' }] },
+    last_success_at: isoOrNull,
+    late: { type: 'boolean' },
+    consecutive_failures: { type: 'integer' },
+    lease_holder: { type: ['string', 'null'] },
+    placeholder: { type: 'string' },
+  },
+  required: ['job', 'schedule', 'timezone', 'enabled', 'next_slot', 'last_run', 'last_success_at', 'late', 'consecutive_failures', 'lease_holder'],
+} as const;
+
+/**
+ * `GET /cron/status`: every job's schedule, next slot, last run, last
+ * success, lateness, failure streak and lease holder. Callers present a
+ * cron credential (not throttled: it only reads) or an admin session
+ * (access cookie or access-token Bearer).
+ */
+export const cronStatusRoutes: RouteModule = (app, ctx) => {
+  installAuth(app);
+  const admin = requireAdmin(ctx);
+  const access: preValidationAsyncHookHandler = async (request, reply) => {
+    const decision = await ctx.services.triggers.admit(guardedRequest(request), { throttled: false });
+    if (decision.ok) return;
+    // Not a cron credential: it may be an admin's access cookie or access-token (JWT) Bearer.
+    const maybeSession =
+      request.cookies[ctx.config.cookies.accessName] !== undefined || JWT_BEARER.test(request.headers.authorization ?? '');
+    if (maybeSession && (decision.code === 'CRON_UNAUTHORIZED' || decision.code === 'CRON_NOT_CONFIGURED')) {
+      return admin(request, reply);
+    }
+    return sendRefusal(ctx.services, request, reply, decision);
+  };
+
+  app.get(
+    '/cron/status',
+    {
+      preValidation: access,
+      schema: {
+        tags: ['triggers'],
+        summary: 'Per-job schedule, next slot, last run, lateness and lease holder',
+        security: [{ cronBearer: [] }, { cookieAuth: [] }],
+        querystring: { type: 'object', properties: tokenQuery, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean' },
+              now: { type: 'string', format: 'date-time' },
+              jobs: { type: 'array', items: jobStatusSchema },
+            },
+            required: ['ok', 'now', 'jobs'],
+          },
+          401: errorBodySchema,
+          403: errorBodySchema,
+          503: errorBodySchema,
+        },
+      },
+    },
+    async () => {
+      const statuses = await ctx.services.jobs.status();
+      return {
+        ok: true,
+        now: new Date(ctx.clock.now()).toISOString(),
+        jobs: statuses.map((status) => ({
+          job: status.job,
+          schedule: status.schedule,
+          timezone: status.timezone,
+          enabled: status.enabled,
+          next_slot: iso(status.nextSlot),
+          last_run: status.lastRun === null ? null : runSummaryBody(status.lastRun),
+          last_success_at: iso(status.lastSuccessAt),
+          late: status.late,
+          consecutive_failures: status.consecutiveFailures,
+          lease_holder: status.leaseHolder,
+          ...(status.placeholder === undefined ? {} : { placeholder: status.placeholder }),
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,19 @@
+import type { RouteModule } from '../context.js';
+import { activateRoutes } from './activate.js';
+import { cronStatusRoutes } from './cron-status.js';
+import { cronRoutes } from './cron.js';
+import { healthRoutes } from './health.js';
+import { jwksRoutes } from './jwks.js';
+import { loginRoutes } from './login.js';
+import { meRoutes } from './me.js';
+import { verifyRoutes } from './verify.js';
+import { metricsRoutes } from './metrics.js';
+import { registerRoutes } from './register.js';
+import { presenceRoutes } from './presence.js';
+import { demoRoutes } from './demo.js';
+import { wsRoutes } from '../../ws/presence-socket.js';
+import { sessionRoutes } from './sessions.js';
+import { adminRoutes } from './admin.js';
+
+/** Every route group, in registration order. Add one line per new file. */
+export const routeModules: readonly RouteModule[] = [healthRoutes, registerRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, loginRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes];

@@ -1,0 +1,76 @@
+import { latestSlot, slotsBetween, type ParsedSchedule } from './schedule.js';
+import type { CatchUpPolicy } from './types.js';
+
+/** A slot to run now; `late` ones run with trigger `catch-up`. */
+export interface DueSlot {
+  readonly slot: number;
+  readonly late: boolean;
+}
+
+/** What to do about the slots since the last recorded one. */
+export interface DueDecision {
+  /** Slots to run, oldest first. */
+  readonly run: readonly DueSlot[];
+  /** Slots the policy gives up; recorded as `missed` so a gap is visible. */
+  readonly missed: readonly number[];
+}
+
+export interface DecideOptions {
+  /**
+   * A slot no older than this is on time (trigger `schedule`/`http`), older is
+   * late. Default: the schedule's period, at most 60 s.
+   */
+  readonly onTimeMs?: number;
+  /** Most slots considered in one decision (default 1000); older ones are ignored. */
+  readonly maxSlots?: number;
+}
+
+/** The on-time tolerance for a schedule (its period, at most 60 s). */
+export function onTimeTolerance(schedule: ParsedSchedule): number {
+  return Math.min(60_000, schedule.periodMs);
+}
+
+/**
+ * Decides, purely from (schedule, policy, last recorded slot, now), which slots
+ * are due and which are missed:
+ * - `latest`: run the most recent slot (late or not), the older ones are missed;
+ * - `none`: run the most recent slot only if it is on time, everything else is missed;
+ * - `all`: run every slot within the window (oldest first), older ones are missed.
+ * With no recorded slot yet, only the most recent slot is considered (a new
+ * install does not replay history).
+ */
+export function decideDue(
+  schedule: ParsedSchedule,
+  policy: CatchUpPolicy,
+  lastSlot: number | null,
+  now: number,
+  options: DecideOptions = {},
+): DueDecision {
+  const onTimeMs = options.onTimeMs ?? onTimeTolerance(schedule);
+  const maxSlots = options.maxSlots ?? 1000;
+  let pending: number[];
+  if (lastSlot === null) {
+    const latest = latestSlot(schedule, now);
+    pending = latest === null ? [] : [latest];
+  } else {
+    pending = slotsBetween(schedule, lastSlot, now, maxSlots).slots;
+  }
+  const current = pending.at(-1);
+  if (current === undefined) return { run: [], missed: [] };
+  const isLate = (slot: number) => now - slot > onTimeMs;
+  const older = pending.slice(0, -1);
+
+  switch (policy.kind) {
+    case 'latest':
+      return { run: [{ slot: current, late: isLate(current) }], missed: older };
+    case 'none':
+      return isLate(current) ? { run: [], missed: pending } : { run: [{ slot: current, late: false }], missed: older };
+    case 'all': {
+      const from = now - policy.windowMs;
+      return {
+        run: pending.filter((slot) => slot >= from).map((slot) => ({ slot, late: isLate(slot) })),
+        missed: pending.filter((slot) => slot < from),
+      };
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { CatchUpPolicy, JobBody, JobDefinition, OverlapPolicy } from './types.js';
+
+/** What a job declares; everything but name, description, schedule and run has a default. */
+export interface JobSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly schedule: string;
+  /** Default UTC. */
+  readonly timezone?: string;
+  /** Default true. */
+  readonly enabled?: boolean;
+  /** Default `skip`. */
+  readonly overlap?: OverlapPolicy;
+  /** Default `latest`. */
+  readonly catchUp?: CatchUpPolicy;
+  /** Default 600 000 (10 minutes). */
+  readonly leaseTtlMs?: number;
+  /** Default 600 000 (10 minutes). */
+  readonly timeoutMs?: number;
+  /** Default no retries, 1 s base back-off. */
+  readonly retries?: { readonly max: number; readonly baseDelayMs: number };
+  readonly placeholder?: string;
+  readonly graceMs?: number;
+  readonly run: JobBody;
+}
+
+export const DEFAULT_LEASE_TTL_MS = 600_000;
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** Fills a job's defaults. */
+export function defineJob(spec: JobSpec): JobDefinition {
+  return {
+    timezone: 'UTC',
+    enabled: true,
+    overlap: 'skip',
+    catchUp: { kind: 'latest' },
+    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    retries: { max: 0, baseDelayMs: 1000 },
+    ...spec,
+  };
+}

@@ -1,0 +1,52 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/index.js';
+import type { Storage } from '../db/database.js';
+import { CronRunsRepository } from '../db/repositories/cron-runs.js';
+import { JobLeasesRepository } from '../db/repositories/job-leases.js';
+import type { Logger } from '../logger.js';
+import { builtInJobs, type BuiltInJobsOptions } from './builtin-jobs.js';
+import { InProcessScheduler } from './scheduler.js';
+import { DefaultJobsService } from './service.js';
+import { testJobs } from './test-jobs.js';
+import type { JobDefinition } from './types.js';
+
+export { DefaultJobsService } from './service.js';
+export { InProcessScheduler } from './scheduler.js';
+export { defineJob } from './define.js';
+export type * from './types.js';
+
+export interface CreateJobsOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  /** Real bodies for built-in jobs whose areas have landed (e.g. `flush-expired-tokens`). */
+  readonly bodies?: BuiltInJobsOptions['bodies'];
+  /** Further jobs to register beside the built-ins. */
+  readonly extraJobs?: readonly JobDefinition[];
+}
+
+/**
+ * Builds the jobs service (validating JOB_* overrides: throws ConfigError) and
+ * the in-process scheduler task (added to the app's background list when
+ * `config.scheduler.enabled`).
+ */
+export function createJobs(options: CreateJobsOptions): { service: DefaultJobsService; scheduler: InProcessScheduler } {
+  const { config, clock, logger, storage } = options;
+  const ledger = new CronRunsRepository(storage);
+  const definitions = [
+    ...builtInJobs({ ledger, retentionDays: config.scheduler.runRetentionDays, ...(options.bodies ? { bodies: options.bodies } : {}) }),
+    ...(options.extraJobs ?? []),
+    ...(config.scheduler.testJobs ? testJobs(config.dataDir, config.scheduler.instanceId) : []),
+  ];
+  const service = new DefaultJobsService({
+    ledger,
+    leases: new JobLeasesRepository(storage),
+    clock,
+    logger: logger.child({ component: 'jobs' }),
+    instanceId: config.scheduler.instanceId,
+    definitions,
+    overrides: config.jobs,
+  });
+  return { service, scheduler: new InProcessScheduler({ service, clock, logger }) };
+}

@@ -1,0 +1,88 @@
+import { ConfigError, type JobOverride } from '../config/index.js';
+import { isValidTimezone, parseSchedule, ScheduleError } from './schedule.js';
+import type { CatchUpPolicy, JobDefinition } from './types.js';
+
+/** The environment variable for one override field, e.g. JOB_LOGOUT_ALL_USERS_SCHEDULE. */
+export function envName(job: string, field: string): string {
+  return `JOB_${job.toUpperCase().replace(/-/g, '_')}_${field}`;
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `30s`, `10m`, `2h`, `1d`, or a bare number of seconds. Undefined if invalid. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim().toLowerCase());
+  if (match === null) return undefined;
+  return Number(match[1]) * (UNITS[match[2] ?? 's'] ?? 1000);
+}
+
+function duration(job: string, field: string, value: string, min: number): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min) {
+    throw new ConfigError(envName(job, field), `expected a duration of at least ${min} ms such as 30s, 10m or 500ms, got "${value}"`);
+  }
+  return ms;
+}
+
+function catchUp(job: string, value: string): CatchUpPolicy {
+  const lower = value.toLowerCase();
+  if (lower === 'latest' || lower === 'none') return { kind: lower };
+  const all = /^all(?::(.+))?$/.exec(lower);
+  if (all !== null) {
+    const windowMs = all[1] === undefined ? 86_400_000 : parseDuration(all[1]);
+    if (windowMs !== undefined && windowMs > 0) return { kind: 'all', windowMs };
+  }
+  throw new ConfigError(envName(job, 'CATCH_UP'), `expected latest, none, all or all:<window> (e.g. all:6h), got "${value}"`);
+}
+
+function boolean(job: string, value: string): boolean {
+  const lower = value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  throw new ConfigError(envName(job, 'ENABLED'), `expected true or false, got "${value}"`);
+}
+
+/**
+ * Applies `JOB_<NAME>_<FIELD>` overrides to a definition and validates the
+ * result (schedule and zone through croner). Throws ConfigError naming the
+ * variable at fault.
+ */
+export function applyOverride(definition: JobDefinition, override: JobOverride | undefined): JobDefinition {
+  const job = definition.name;
+  const o = override ?? {};
+  let retries = definition.retries;
+  if (o.RETRIES !== undefined) {
+    if (!/^\d+$/.test(o.RETRIES) || Number(o.RETRIES) > 20) {
+      throw new ConfigError(envName(job, 'RETRIES'), `expected a whole number of extra attempts from 0 to 20, got "${o.RETRIES}"`);
+    }
+    retries = { ...retries, max: Number(o.RETRIES) };
+  }
+  let overlap = definition.overlap;
+  if (o.OVERLAP !== undefined) {
+    const lower = o.OVERLAP.toLowerCase();
+    if (lower !== 'skip' && lower !== 'queue-one') throw new ConfigError(envName(job, 'OVERLAP'), `expected skip or queue-one, got "${o.OVERLAP}"`);
+    overlap = lower;
+  }
+  const result: JobDefinition = {
+    ...definition,
+    run: definition.run,
+    schedule: o.SCHEDULE ?? definition.schedule,
+    timezone: o.TZ ?? definition.timezone,
+    enabled: o.ENABLED === undefined ? definition.enabled : boolean(job, o.ENABLED),
+    overlap,
+    catchUp: o.CATCH_UP === undefined ? definition.catchUp : catchUp(job, o.CATCH_UP),
+    timeoutMs: o.TIMEOUT === undefined ? definition.timeoutMs : duration(job, 'TIMEOUT', o.TIMEOUT, 1),
+    leaseTtlMs: o.LEASE_TTL === undefined ? definition.leaseTtlMs : duration(job, 'LEASE_TTL', o.LEASE_TTL, 300),
+    retries,
+  };
+  if (!isValidTimezone(result.timezone)) {
+    throw new ConfigError(envName(job, 'TZ'), `unknown time zone "${result.timezone}"; use an IANA name such as Europe/Berlin or UTC`);
+  }
+  try {
+    parseSchedule(result.schedule, result.timezone);
+  } catch (error) {
+    if (error instanceof ScheduleError) throw new ConfigError(envName(job, o.SCHEDULE === undefined ? 'TZ' : 'SCHEDULE'), error.message);
+    throw error;
+  }
+  return result;
+}

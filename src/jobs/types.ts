@@ -1,0 +1,159 @@
+import type { Clock } from '../clock.js';
+
+/**
+ * The contract between the scheduler (src/jobs), its adapters (HTTP trigger
+ * routes, CLI, in-process loop) and the jobs themselves. src/jobs owns it and
+ * may refine it; adapters use only what is exported here.
+ */
+
+export type OverlapPolicy = 'skip' | 'queue-one';
+
+/** What to do with slots that passed while nothing fired. */
+export type CatchUpPolicy =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'all'; readonly windowMs: number };
+
+export type Trigger = 'schedule' | 'http' | 'cli' | 'catch-up';
+
+export type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'timed_out' | 'missed';
+
+/** What a job reports, e.g. `{ deleted: 1203, kept: 4 }`. */
+export type Counts = Readonly<Record<string, number>>;
+
+export interface Progress {
+  readonly done: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+/** What a job function receives. */
+export interface JobContext {
+  /** Count what would be done; change nothing. */
+  readonly dryRun: boolean;
+  /** Aborted on timeout, lease loss or shutdown; stop at the next batch boundary. */
+  readonly signal: AbortSignal;
+  /** Report progress (rows done, total); shown by the CLI and stored in the run's counts. */
+  progress(update: Progress): void;
+  readonly clock: Clock;
+  /** The slot (epoch ms) this run is for; null for ad-hoc runs. */
+  readonly scheduledFor: number | null;
+  /** The run's ledger id. */
+  readonly runId: number;
+}
+
+/** A job's body: does the work (or counts it when dryRun) and returns counts. */
+export type JobBody = (context: JobContext) => Promise<Counts>;
+
+export interface JobDefinition {
+  /** kebab-case, the public name (`flush-expired-tokens`). */
+  readonly name: string;
+  readonly description: string;
+  /** Cron expression (5 or 6 fields) read by croner. */
+  readonly schedule: string;
+  /** IANA zone, default UTC. */
+  readonly timezone: string;
+  readonly enabled: boolean;
+  readonly overlap: OverlapPolicy;
+  readonly catchUp: CatchUpPolicy;
+  /** Lease time-to-live in ms (default 600 000), renewed while running. */
+  readonly leaseTtlMs: number;
+  /** Abort the run after this many ms. */
+  readonly timeoutMs: number;
+  /** Extra attempts after a failure, with exponential back-off from baseDelayMs. */
+  readonly retries: { readonly max: number; readonly baseDelayMs: number };
+  /**
+   * Set while the job is a no-op waiting for the issue that gives it its real
+   * body; `curfew jobs list` shows it.
+   */
+  readonly placeholder?: string;
+  /**
+   * How long past its next slot a job may stay without success before it is
+   * late. Default: its period, at least 1 minute and at most 1 hour.
+   */
+  readonly graceMs?: number;
+  run(context: JobContext): Promise<Counts>;
+}
+
+/** Who asked, for the ledger (never any credential). */
+export interface CallerInfo {
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly requestId?: string;
+}
+
+/** One job's outcome within a trigger call, as returned to callers. */
+export interface RunSummary {
+  readonly id: number | null;
+  readonly job: string;
+  readonly scheduledFor: number | null;
+  readonly trigger: Trigger;
+  readonly status: RunStatus;
+  readonly durationMs: number;
+  readonly counts: Counts;
+  readonly error?: string;
+  /** Why a run was skipped, e.g. "already running on instance X". */
+  readonly reason?: string;
+  readonly dryRun?: boolean;
+}
+
+/** What `onRunFinished` listeners receive after every finished run (not for `missed` slots). */
+export interface RunFinishedEvent {
+  readonly summary: RunSummary;
+  readonly definition: JobDefinition;
+  /** The instance that ran it. */
+  readonly instanceId: string;
+}
+
+export type RunFinishedListener = (event: RunFinishedEvent) => void;
+
+export interface ScheduleRunResult {
+  /** The ledger id of this schedule-run itself. */
+  readonly cronRunId: number;
+  readonly durationMs: number;
+  readonly runs: readonly RunSummary[];
+}
+
+export interface JobStatus {
+  readonly job: string;
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly enabled: boolean;
+  readonly nextSlot: number | null;
+  readonly lastRun: RunSummary | null;
+  readonly lastSuccessAt: number | null;
+  readonly late: boolean;
+  readonly consecutiveFailures: number;
+  readonly leaseHolder: string | null;
+  readonly placeholder?: string;
+  /** The slot of the last successful (non-dry) run; its start time for ad-hoc runs. */
+  readonly lastSuccessSlot: number | null;
+  readonly overlap: OverlapPolicy;
+  readonly catchUp: CatchUpPolicy;
+  readonly graceMs: number;
+}
+
+/** The scheduler's face to adapters (HTTP trigger routes, CLI, in-process loop). */
+export interface JobsService {
+  /** Registered jobs after configuration overrides. */
+  definitions(): readonly JobDefinition[];
+  /**
+   * Runs every due job (Laravel `schedule:run` semantics plus the catch-up
+   * policy). Resolves `{ busy: true }` when another schedule-run holds the
+   * `schedule-run` lease.
+   */
+  runDue(trigger: Trigger, caller: CallerInfo): Promise<{ busy: true } | { busy: false; result: ScheduleRunResult }>;
+  /**
+   * Runs one job now (ad-hoc, no slot). Throws AppError JOB_NOT_FOUND for an
+   * unknown name, JOB_DISABLED for a real (non-dry) `http` run of a disabled job.
+   * Resolves status `skipped` when the job's lease is held elsewhere.
+   */
+  runJob(name: string, options: { dryRun: boolean; trigger: Trigger; caller: CallerInfo; onProgress?: (p: Progress) => void }): Promise<RunSummary>;
+  status(): Promise<readonly JobStatus[]>;
+  /**
+   * Calls `listener` after every finished run on this instance (metrics,
+   * alerts). Listener errors are logged, never thrown into the runner.
+   * Returns an unsubscribe function.
+   */
+  onRunFinished(listener: RunFinishedListener): () => void;
+}

@@ -1,0 +1,97 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino blanks out wherever they appear. Request/response serializers
+ * below already drop headers; these catch anything that is logged by hand
+ * (bodies, error details, config).
+ */
+const REDACT_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-cron-secret"]',
+  'req.headers["x-csrftoken"]',
+  'req.headers["x-curfew-signature"]',
+  'res.headers["set-cookie"]',
+  'headers.cookie',
+  'headers.authorization',
+  'password',
+  'token',
+  'secret',
+  'secretKey',
+  'cookie',
+  'authorization',
+  '*.password',
+  '*.password_hash',
+  '*.passwordHash',
+  '*.token',
+  '*.secret',
+  '*.secrets',
+  '*.secretKey',
+  '*.cookie',
+  '*.cookies',
+  '*.authorization',
+  '*.refresh_token',
+  '*.access_token',
+  '*.csrftoken',
+  '*.*.password',
+  '*.*.token',
+  '*.*.secret',
+];
+
+const TOKEN_QUERY = /([?&](?:token|access_token|refresh_token|secret|signature)=)[^&#]*/gi;
+
+/** Replaces secret-bearing query values in a URL or path with [REDACTED]. */
+export function redactUrl(url: string): string {
+  return url.replace(TOKEN_QUERY, '$1[REDACTED]');
+}
+
+/** Strips secret-looking substrings (tokens in URLs, bearer values) from free text. */
+export function redactText(text: string): string {
+  return redactUrl(text).replace(/(Bearer\s+)[^\s"']+/gi, '$1[REDACTED]');
+}
+
+interface RequestLike {
+  id?: string;
+  method?: string;
+  url?: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+}
+
+export function createLogger(options: { level: string; destination?: DestinationStream | undefined }): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: 'curfew' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        req(req: RequestLike) {
+          return {
+            id: req.id,
+            method: req.method,
+            url: req.url === undefined ? undefined : redactUrl(req.url),
+            ip: req.ip,
+            userAgent: req.headers?.['user-agent'],
+          };
+        },
+        res(res: { statusCode?: number }) {
+          return { statusCode: res.statusCode };
+        },
+        err(err: Error & { code?: string; statusCode?: number }) {
+          return {
+            type: err.name,
+            code: err.code,
+            statusCode: err.statusCode,
+            message: redactText(err.message),
+            stack: err.stack === undefined ? undefined : redactText(err.stack),
+            cause: err.cause instanceof Error ? redactText(`${err.cause.name}: ${err.cause.message}`) : undefined,
+          };
+        },
+      },
+    },
+    options.destination,
+  );
+}

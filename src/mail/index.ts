@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/index.js';
+import type { Storage } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { createFileMailer } from './file-mailer.js';
+import type { Mailer, MailMessage } from './mailer.js';
+import { MailOutbox, type EnqueueOptions } from './outbox.js';
+import { OutboxSender } from './outbox-sender.js';
+import { createSmtpMailer } from './smtp-mailer.js';
+
+export type { MailMessage } from './mailer.js';
+export type { EnqueueOptions } from './outbox.js';
+
+/** What the rest of the app sees of mail (`services.mail`). */
+export interface MailService {
+  /** 'smtp' when SMTP_URL is set, else 'file' (`.eml` files under DATA_DIR/mail). */
+  readonly transport: 'smtp' | 'file';
+  /** Queues a message in the outbox, inside `trx` when given; returns the outbox id. */
+  enqueue(message: MailMessage, options?: EnqueueOptions): Promise<number>;
+  /** Wakes the background sender (after committing a transaction that enqueued). */
+  wake(): void;
+  /** Sends everything due now, without waiting for the poll; resolves to the number sent. */
+  sendDueNow(): Promise<number>;
+  /** The background sender, for the app's `background` list. */
+  readonly sender: OutboxSender;
+  /** Closes SMTP connections. */
+  close(): Promise<void>;
+}
+
+export interface MailServiceOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  /** Replaces the configured transport (default: SMTP when SMTP_URL is set, else files). */
+  readonly mailer?: () => Mailer;
+}
+
+/** Builds the outbox, its transport (chosen from config) and its background sender. */
+export function createMailService(options: MailServiceOptions): MailService {
+  const { config, clock, logger, storage } = options;
+  const smtpUrl = config.mail.smtpUrl;
+  const transport = smtpUrl === undefined ? 'file' : 'smtp';
+  const mailer =
+    options.mailer ??
+    (() =>
+      smtpUrl === undefined
+        ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock })
+        : createSmtpMailer({ url: smtpUrl }));
+  const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);
+  const outbox = new MailOutbox({
+    storage,
+    clock,
+    logger: logger.child({ component: 'mail' }),
+    mailer,
+    from: config.mail.from,
+    sendingEnabled: config.mail.sendingEnabled,
+    holder: config.scheduler.instanceId,
+    messageIdDomain: new URL(config.publicUrl).hostname,
+    secrets: smtpPassword === '' ? [] : [smtpPassword],
+  });
+  const sender = new OutboxSender({ outbox, logger: logger.child({ component: 'mail' }) });
+  return {
+    transport,
+    enqueue: (message, enqueueOptions) => outbox.enqueue(message, enqueueOptions),
+    wake: () => outbox.wake(),
+    sendDueNow: () => outbox.sendDue(),
+    sender,
+    close: () => outbox.close(),
+  };
+}

@@ -1,0 +1,46 @@
+/** A batch of status changes: user ids that came online and went offline. */
+export interface PresenceDiff {
+  readonly online: readonly number[];
+  readonly offline: readonly number[];
+}
+
+/**
+ * The fan-out port: every instance publishes its status flips here and
+ * pushes what it hears to its own sockets. In-process on SQLite; PostgreSQL
+ * LISTEN/NOTIFY across instances (src/db/pg-bus.ts).
+ */
+export interface PresenceBus {
+  /** Delivers the diff to every subscriber on every instance, this one included. */
+  publish(diff: PresenceDiff): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(handler: (diff: PresenceDiff) => void): () => void;
+  /** Starts listening (a no-op in-process). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One connected client as the domain sees it (a WebSocket in src/ws). */
+export interface PresenceSink {
+  send(text: string): void;
+}
+
+/** May `viewerId` see `subjectId`'s status? Default: everyone sees everyone. */
+export type VisibilityFn = (viewerId: number, subjectId: number) => boolean;
+
+/** A user's presence as the REST routes answer it. */
+export interface PresenceStatus {
+  readonly id: number;
+  readonly online: boolean;
+  readonly last_seen_at: number | null;
+  readonly active_connections: number;
+}
+
+/** What the ws adapter holds for one open socket. */
+export interface ConnectionHandle {
+  readonly id: string;
+  readonly userId: number;
+  /** The client did something (a message): activity, and re-attach after a sweep. */
+  activity(): void;
+  /** The socket closed; the user goes offline after the grace if it was their last. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Derives an independent 32-byte key for one purpose from SECRET_KEY (HKDF-SHA256),
+ * so CSRF tokens, refresh-token successors and key encryption never share a key.
+ */
+export function deriveKey(secretKey: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, 'curfew', `curfew:${purpose}`, 32));
+}
+
+/** A random opaque token: 32 bytes, base64url. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** SHA-256 of a token, base64url: the only form in which opaque tokens are stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** HMAC-SHA256, base64url. */
+export function hmac(key: Buffer, data: string): string {
+  return createHmac('sha256', key).update(data).digest('base64url');
+}
+
+/** Constant-time string comparison (false for different lengths). */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

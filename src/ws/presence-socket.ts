@@ -1,0 +1,94 @@
+import fastifyWebsocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import { AppError } from '../errors.js';
+import { installAuth, requireUser } from '../http/auth.js';
+import type { RouteModule } from '../http/context.js';
+
+/** Frames from clients are tiny activity notes; anything larger is refused by ws. */
+const MAX_PAYLOAD = 4096;
+
+/**
+ * `GET /ws`: the presence WebSocket. The upgrade needs a valid access token
+ * (cookie, verified as on HTTP routes) and an `Origin`, when sent, in
+ * ALLOWED_ORIGINS; otherwise it is answered 401/403 and never upgraded. The
+ * server pings every PRESENCE_PING_INTERVAL_MS and terminates a socket that
+ * did not answer the previous ping. Every client frame counts as activity.
+ */
+export const wsRoutes: RouteModule = async (app, ctx) => {
+  installAuth(app);
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_PAYLOAD } });
+  const presence = ctx.services.presence;
+  const authenticate = requireUser(ctx);
+  const alive = new Map<WebSocket, { answered: boolean }>();
+
+  const pinger = setInterval(() => {
+    for (const [socket, state] of alive) {
+      if (!state.answered) {
+        socket.terminate();
+        continue;
+      }
+      state.answered = false;
+      socket.ping();
+    }
+  }, ctx.config.presence.pingIntervalMs);
+  pinger.unref();
+  app.addHook('onClose', async () => clearInterval(pinger));
+
+  // The same bytes go to thousands of sockets per tick: encode once.
+  let lastText = '';
+  let lastBytes = Buffer.alloc(0);
+  const encode = (text: string): Buffer => {
+    if (text !== lastText) {
+      lastText = text;
+      lastBytes = Buffer.from(text, 'utf8');
+    }
+    return lastBytes;
+  };
+
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      schema: { hide: true },
+      preValidation: async (request, reply) => {
+        const origin = request.headers.origin;
+        const allowed = ctx.config.allowedOrigins;
+        if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin)) {
+          throw new AppError('FORBIDDEN', 'The request origin is not allowed.');
+        }
+        await authenticate(request, reply);
+      },
+    },
+    (socket, request) => {
+      const auth = request.auth as NonNullable<typeof request.auth>;
+      const state = { answered: true };
+      alive.set(socket, state);
+      socket.on('pong', () => {
+        state.answered = true;
+      });
+      const handle = presence.connect(auth.userId, {
+        send: (text) => {
+          if (socket.readyState === socket.OPEN) socket.send(encode(text), { binary: false });
+        },
+      });
+      handle.then(
+        () => {
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'hello', user_id: auth.userId }));
+        },
+        (error: unknown) => {
+          request.log.error({ err: error }, 'presence: connect failed');
+          socket.close(1011, 'presence unavailable');
+        },
+      );
+      socket.on('message', () => {
+        void handle.then((h) => h.activity(), () => undefined);
+      });
+      socket.on('close', () => {
+        alive.delete(socket);
+        void handle
+          .then((h) => h.close())
+          .catch((error: unknown) => request.log.warn({ err: error }, 'presence: disconnect failed'));
+      });
+    },
+  );
+};

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PresenceRepository } from '../../src/db/repositories/presence.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { eventually, openTab, userWithClient } from './support.js';
+
+describe('presence pings', () => {
+  let t: TestApp;
+
+  before(async () => {
+    t = await startTestApp({ background: true, env: { PRESENCE_PING_INTERVAL_MS: '100', PRESENCE_TICK_MS: '20' } });
+  });
+  after(async () => t.stop());
+
+  it('closes a connection that stops answering pings, and keeps one that answers', async () => {
+    const repo = new PresenceRepository(t.app.services.storage);
+    const silent = await userWithClient(t, 'silent');
+    const lively = await userWithClient(t, 'lively');
+    const silentTab = await openTab(t.url, silent.http);
+    const livelyTab = await openTab(t.url, lively.http);
+    // A paused client reads nothing, so it never answers the server's pings.
+    silentTab.socket.pause();
+    await eventually(async () => (await repo.find(silent.id))?.active_connections === 0, 'the silent socket closed by the server');
+    // By then the answering socket has lived through several pings.
+    assert.equal((await repo.find(lively.id))?.active_connections, 1);
+    assert.equal(livelyTab.closed, false);
+    silentTab.socket.terminate();
+    await livelyTab.close();
+  });
+});
