@@ -75,7 +75,7 @@ export const presenceRoutes: RouteModule = (app, ctx) => {
     async (request) => {
       const id = Number(request.params.id);
       const user = await ctx.services.users.findById(id);
-      if (!user) throw new AppError('NOT_FOUND', 'No such user.');
+      if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
       return presence.status(id);
     },
   );
