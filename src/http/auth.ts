@@ -39,8 +39,13 @@ async function authenticate(ctx: HttpContext, request: FastifyRequest): Promise<
   const claims = await ctx.services.auth.service.verifyAccessToken(token);
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid, expired or revoked.');
   request.auth = { ...claims, via };
-  // Authenticated requests are activity: last_seen_at, throttled in memory to one write a minute per user.
+  // Authenticated requests are activity: the user's and the session's
+  // last_seen_at, each throttled in memory to one write a minute.
   ctx.services.presence.touch(claims.userId);
+  // Awaited (it is one write a minute per session) so no write outlives the request.
+  await ctx.services.auth.sessions.touch(claims.sessionId).catch((error: unknown) => {
+    request.log.warn({ err: error }, 'session activity write failed');
+  });
   return request.auth;
 }
 

@@ -10,6 +10,8 @@ export interface SessionOptions {
   readonly absoluteMs: number;
   /** Access-token lifetime in ms: how long a revocation must stay in the views. */
   readonly accessTtlMs: number;
+  /** At most one activity write per session this often (default 60 000 ms). */
+  readonly touchIntervalMs?: number;
 }
 
 export interface NewSession {
@@ -23,6 +25,9 @@ export type RevokeReason = 'logout' | 'refresh-token-reuse' | 'user-inactive' | 
 
 /** Creates and revokes login sessions. */
 export class SessionService {
+  /** Session id -> when this instance last wrote its activity. */
+  private readonly lastTouch = new Map<string, number>();
+
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly revocations: RevocationsRepository,
@@ -46,6 +51,25 @@ export class SessionService {
     };
     await this.sessions.insert(row);
     return row;
+  }
+
+  /**
+   * An authenticated request on this session: moves `last_seen_at` and the
+   * idle expiry, written at most once per touch interval per session (per
+   * instance), so a busy client costs one write a minute, not one per request.
+   */
+  async touch(sessionId: string): Promise<void> {
+    const now = this.clock.now();
+    const interval = this.options.touchIntervalMs ?? 60_000;
+    const last = this.lastTouch.get(sessionId);
+    if (last !== undefined && now - last < interval) return;
+    if (this.lastTouch.size >= 100_000) this.forgetTouchesBefore(now - interval);
+    this.lastTouch.set(sessionId, now);
+    await this.sessions.touch(sessionId, now, now + this.options.idleMs);
+  }
+
+  private forgetTouchesBefore(cutoff: number): void {
+    for (const [id, at] of this.lastTouch) if (at < cutoff) this.lastTouch.delete(id);
   }
 
   async find(sessionId: string): Promise<SessionRow | undefined> {

@@ -52,6 +52,22 @@ describe('session control: list, revoke one, revoke others; admin routes; auth-h
     assert.equal((await ann1.delete(`/api/v1/sessions/${newest.id}/`, { headers: csrfHeaders(ann1) })).status, 404, 'already revoked');
   });
 
+  it('authenticated requests move the session last_seen_at, written at most once a minute', async () => {
+    const http = await loggedInClient(t, 'ben@example.com', PASSWORD);
+    const mine = async () => (await list(http)).find((s) => s.current);
+    const start = (await mine())?.last_seen_at;
+    clock.advance(30_000);
+    await http.get('/api/v1/me/');
+    assert.equal((await mine())?.last_seen_at, new Date(clock.now() - 30_000).toISOString(), 'the first request counted; 30 s later nothing is written');
+    assert.equal(start, new Date(clock.now() - 30_000).toISOString());
+    clock.advance(31_000);
+    await http.get('/api/v1/me/');
+    assert.equal((await mine())?.last_seen_at, new Date(clock.now()).toISOString(), 'a minute on, the request is recorded');
+    clock.advance(1_000);
+    await http.get('/api/v1/me/');
+    assert.equal((await mine())?.last_seen_at, new Date(clock.now() - 1_000).toISOString(), 'and the next second it is not');
+  });
+
   it('revoke-others keeps only the current session', async () => {
     const keep = await loggedInClient(t, 'ann@example.com', PASSWORD);
     const other = await loggedInClient(t, 'ann@example.com', PASSWORD);

@@ -16,6 +16,25 @@ export class SessionsRepository {
     return this.storage.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * Activity on a live session: moves `last_seen_at` and the idle expiry (never
+   * past the absolute one). Ended or expired sessions are left alone.
+   */
+  async touch(id: string, now: number, idleUntil: number): Promise<void> {
+    await this.storage.db
+      .updateTable('sessions')
+      .set((eb) => ({
+        last_seen_at: now,
+        // min(absolute, idleUntil), spelled so both engines accept it.
+        idle_expires_at: eb.case().when('absolute_expires_at', '<', idleUntil).then(eb.ref('absolute_expires_at')).else(idleUntil).end(),
+      }))
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .where('idle_expires_at', '>', now)
+      .where('last_seen_at', '<', now)
+      .execute();
+  }
+
   async listForUser(userId: number): Promise<SessionRow[]> {
     return this.storage.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
   }
