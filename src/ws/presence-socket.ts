@@ -6,6 +6,17 @@ import type { RouteModule } from '../http/context.js';
 
 /** Frames from clients are tiny activity notes; anything larger is refused by ws. */
 const MAX_PAYLOAD = 4096;
+/** How often open sockets are checked against the revocation view (in memory, no query). */
+const REVOCATION_CHECK_MS = 1000;
+/** Close code for a socket whose session ended (4000-4999 is the application range). */
+export const SESSION_REVOKED_CLOSE = 4001;
+
+interface SocketState {
+  answered: boolean;
+  readonly sessionId: string;
+  readonly userId: number;
+  readonly sessionCreatedAt: number;
+}
 
 /**
  * `GET /ws`: the presence WebSocket. The upgrade needs a valid access token
@@ -13,13 +24,17 @@ const MAX_PAYLOAD = 4096;
  * ALLOWED_ORIGINS; otherwise it is answered 401/403 and never upgraded. The
  * server pings every PRESENCE_PING_INTERVAL_MS and terminates a socket that
  * did not answer the previous ping. Every client frame counts as activity.
+ * A socket whose session is revoked (logout, revoke, logout-all-users) is
+ * closed with 4001 within a second of this instance's revocation view
+ * learning of it, so a logged-out user does not stay online.
  */
 export const wsRoutes: RouteModule = async (app, ctx) => {
   installAuth(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_PAYLOAD } });
   const presence = ctx.services.presence;
   const authenticate = requireUser(ctx);
-  const alive = new Map<WebSocket, { answered: boolean }>();
+  const alive = new Map<WebSocket, SocketState>();
+  const view = ctx.services.auth.view;
 
   const pinger = setInterval(() => {
     for (const [socket, state] of alive) {
@@ -32,7 +47,19 @@ export const wsRoutes: RouteModule = async (app, ctx) => {
     }
   }, ctx.config.presence.pingIntervalMs);
   pinger.unref();
-  app.addHook('onClose', async () => clearInterval(pinger));
+  const revocationCheck = setInterval(() => {
+    for (const [socket, state] of alive) {
+      if (view.isRevoked(state.sessionId, state.userId, state.sessionCreatedAt)) {
+        alive.delete(socket);
+        socket.close(SESSION_REVOKED_CLOSE, 'session revoked');
+      }
+    }
+  }, REVOCATION_CHECK_MS);
+  revocationCheck.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(pinger);
+    clearInterval(revocationCheck);
+  });
 
   // The same bytes go to thousands of sockets per tick: encode once.
   let lastText = '';
@@ -61,7 +88,7 @@ export const wsRoutes: RouteModule = async (app, ctx) => {
     },
     (socket, request) => {
       const auth = request.auth as NonNullable<typeof request.auth>;
-      const state = { answered: true };
+      const state: SocketState = { answered: true, sessionId: auth.sessionId, userId: auth.userId, sessionCreatedAt: auth.sessionCreatedAt };
       alive.set(socket, state);
       socket.on('pong', () => {
         state.answered = true;

@@ -15,6 +15,8 @@ export interface PresenceMessage {
 export class Tab {
   readonly messages: PresenceMessage[] = [];
   closed = false;
+  /** The close code the socket ended with (4001: the session was revoked). */
+  closeCode: number | undefined;
   private waiters: Array<() => void> = [];
 
   constructor(readonly socket: WebSocket) {
@@ -22,8 +24,9 @@ export class Tab {
       this.messages.push(JSON.parse(String(data)) as PresenceMessage);
       this.wake();
     });
-    socket.on('close', () => {
+    socket.on('close', (code) => {
       this.closed = true;
+      this.closeCode = code;
       this.wake();
     });
   }
