@@ -7,6 +7,7 @@ import { createAuth } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import { openStorage } from './db/connect.js';
+import type { Storage } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { UsersRepository } from './db/repositories/users.js';
 import { buildHttpServer } from './http/server.js';
@@ -57,6 +58,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const storage = openStorage(config.database);
+  try {
+    return await assemble(config, options, clock, logger, storage);
+  } catch (error) {
+    // A ConfigError found while wiring (a bad JOB_* override) must not leave the database open.
+    await storage.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(config: Config, options: AppOptions, clock: Clock, logger: Logger, storage: Storage): Promise<App> {
   const passwords = new PasswordHasher(config.auth.argon2);
   const mail = createMailService({ config, clock, logger, storage });
   const presence = createPresence({ config, clock, logger, storage, bus: openPresenceBus(config.database, storage, logger) });
