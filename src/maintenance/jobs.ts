@@ -10,6 +10,12 @@ export interface MaintenanceOptions {
   readonly pauseMs: number;
   /** Expired tokens and revoked sessions are kept this long (MAINTENANCE_GRACE, default 1 day). */
   readonly graceMs: number;
+  /**
+   * The absolute session lifetime (SESSION_ABSOLUTE_TTL): a per-user
+   * not-before mark older than this can only refer to sessions that are dead
+   * anyway, so flush-expired-tokens deletes it (after the grace).
+   */
+  readonly sessionAbsoluteMs: number;
   /** Roles and emails logout-all-users always spares (JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES / _USERS). */
   readonly excludeRoles: readonly string[];
   readonly excludeUsers: readonly string[];
@@ -39,17 +45,27 @@ export class MaintenanceJobs {
     private readonly options: MaintenanceOptions,
   ) {}
 
-  /** Deletes refresh tokens and session revocations past expiry + grace. */
+  /**
+   * Deletes refresh tokens and session revocations past expiry + grace, and
+   * per-user not-before marks older than the absolute session lifetime + grace.
+   */
   async flushExpiredTokens(ctx: JobContext): Promise<Counts> {
-    const cutoff = ctx.clock.now() - this.options.graceMs;
+    const now = ctx.clock.now();
+    const cutoff = now - this.options.graceMs;
+    const marksCutoff = cutoff - this.options.sessionAbsoluteMs;
     const tables: ExpiringTable[] = ['refresh_tokens', 'session_revocations'];
-    const totals = await Promise.all(tables.map((table) => this.repo.countExpired(table, cutoff)));
-    const [tokens = 0, revocations = 0] = totals;
-    if (ctx.dryRun) return { deleted: 0, would_delete: tokens + revocations, refresh_tokens: tokens, session_revocations: revocations };
+    const [tokens = 0, revocations = 0, marks = 0] = await Promise.all([
+      ...tables.map((table) => this.repo.countExpired(table, cutoff)),
+      this.repo.countStaleMarks(marksCutoff),
+    ]);
+    if (ctx.dryRun) {
+      return { deleted: 0, would_delete: tokens + revocations + marks, refresh_tokens: tokens, session_revocations: revocations, revocation_marks: marks };
+    }
+    const total = tokens + revocations + marks;
     const counts: Record<string, number> = { deleted: 0 };
     for (const table of tables) {
       let from = 0;
-      const deleted = await this.sweep(table, 'flush-expired-tokens', ctx, { total: tokens + revocations, offset: counts.deleted ?? 0 }, async () => {
+      const deleted = await this.sweep(table, 'flush-expired-tokens', ctx, { total, offset: counts.deleted ?? 0 }, async () => {
         const batch = await this.repo.deleteExpired(table, cutoff, from, this.options.batchSize);
         from = batch.lastExpiresAt ?? from;
         return { rows: batch.deleted, more: batch.deleted === this.options.batchSize };
@@ -57,6 +73,12 @@ export class MaintenanceJobs {
       counts[table] = deleted;
       counts.deleted = (counts.deleted ?? 0) + deleted;
     }
+    const deletedMarks = await this.sweep('revocation_marks', 'flush-expired-tokens', ctx, { total, offset: counts.deleted ?? 0 }, async () => {
+      const rows = await this.repo.deleteStaleMarks(marksCutoff, this.options.batchSize);
+      return { rows, more: rows === this.options.batchSize };
+    });
+    counts.revocation_marks = deletedMarks;
+    counts.deleted = (counts.deleted ?? 0) + deletedMarks;
     return counts;
   }
 

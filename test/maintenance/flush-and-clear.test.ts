@@ -38,17 +38,40 @@ describe('flush-expired-tokens and clear-expired-sessions: exact counts, dry run
     await seedTokens();
     const dry = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: true, trigger: 'cli', caller: {} });
     assert.equal(dry.status, 'ok');
-    assert.deepEqual(dry.counts, { deleted: 0, would_delete: 15, refresh_tokens: 11, session_revocations: 4 });
+    assert.deepEqual(dry.counts, { deleted: 0, would_delete: 15, refresh_tokens: 11, session_revocations: 4, revocation_marks: 0 });
     assert.equal(await countRows(t.app, 'refresh_tokens'), 17);
     assert.equal(await countRows(t.app, 'session_revocations'), 5);
 
     const run = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: false, trigger: 'cli', caller: {} });
     assert.equal(run.status, 'ok');
-    assert.deepEqual(run.counts, { deleted: 15, refresh_tokens: 11, session_revocations: 4 });
+    assert.deepEqual(run.counts, { deleted: 15, refresh_tokens: 11, session_revocations: 4, revocation_marks: 0 });
     assert.equal(await countRows(t.app, 'refresh_tokens'), 6);
     assert.equal(await countRows(t.app, 'session_revocations'), 1);
     const again = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: false, trigger: 'cli', caller: {} });
-    assert.deepEqual(again.counts, { deleted: 0, refresh_tokens: 0, session_revocations: 0 });
+    assert.deepEqual(again.counts, { deleted: 0, refresh_tokens: 0, session_revocations: 0, revocation_marks: 0 });
+  });
+
+  it('deletes per-user not-before marks older than the absolute session lifetime + grace, never the global one', async () => {
+    const db = t.app.services.storage.db;
+    const absolute = 30 * DAY;
+    const stale = NOW - absolute - DAY - 1;
+    const fresh = NOW - absolute - DAY + 1000;
+    await db
+      .insertInto('revocation_marks')
+      .values([
+        { subject: 'global', user_id: null, not_before: stale, recorded_at: stale },
+        { subject: 'user:901', user_id: 901, not_before: stale, recorded_at: stale },
+        { subject: 'exempt:902', user_id: 902, not_before: stale - 5, recorded_at: stale - 5 },
+        { subject: 'user:903', user_id: 903, not_before: fresh, recorded_at: fresh },
+      ])
+      .execute();
+    const dry = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: true, trigger: 'cli', caller: {} });
+    assert.equal(dry.counts.revocation_marks, 2);
+    const run = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: false, trigger: 'cli', caller: {} });
+    assert.equal(run.counts.revocation_marks, 2);
+    const left = (await db.selectFrom('revocation_marks').select('subject').execute()).map((row) => row.subject).sort();
+    assert.deepEqual(left, ['global', 'user:903']);
+    await db.deleteFrom('revocation_marks').execute();
   });
 
   it('a run cancelled mid-way stops at a batch boundary; the next run finishes with the same end state and totals', async () => {

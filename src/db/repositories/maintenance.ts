@@ -62,6 +62,37 @@ export class MaintenanceRepository {
     return { deleted: result.rows.length, lastExpiresAt: last };
   }
 
+  /**
+   * Per-user not-before marks (`user:<id>`, `exempt:<id>`) recorded before
+   * `cutoff`; the global mark is never counted. Served by revocation_marks_recorded_idx.
+   */
+  async countStaleMarks(cutoff: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('revocation_marks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('recorded_at', '<', cutoff)
+      .where('subject', '<>', 'global')
+      .executeTakeFirst();
+    return toNumber(row?.n);
+  }
+
+  /** Deletes up to `limit` of the marks countStaleMarks counts, oldest first; returns the count. */
+  async deleteStaleMarks(cutoff: number, limit: number): Promise<number> {
+    const stale = this.db
+      .selectFrom('revocation_marks')
+      .select('subject')
+      .where('recorded_at', '<', cutoff)
+      .where('subject', '<>', 'global')
+      .orderBy('recorded_at')
+      .limit(limit);
+    // As in idIn: on PostgreSQL materialise the batch so the delete goes by the primary key.
+    const result = await this.db
+      .deleteFrom('revocation_marks')
+      .where(this.storage.engine === 'postgres' ? sql<SqlBool>`subject = any(array(${stale}))` : sql<SqlBool>`subject in (${stale})`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Rows with expires_at < cutoff (dry run and progress totals); an index range count. */
   async countExpired(table: ExpiringTable, cutoff: number): Promise<number> {
     const row = await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('expires_at', '<', cutoff).executeTakeFirst();
