@@ -20,12 +20,13 @@ import { sql } from 'kysely';
 import { openStorage } from '../src/db/connect.js';
 import autocannon, { type Result } from 'autocannon';
 import { measureJitter, measureStartLatency } from './triggers/latency.js';
+import { alternate, type LoadFigures } from './compare.js';
 import { startChild } from './triggers/load.js';
 
 /** Seconds per flood round. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = 32;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function rowCounts(path: string): Promise<{ rows: Record<string, number>; walBytes: number }> {
   const storage = openStorage({ kind: 'sqlite', path });
@@ -63,8 +64,8 @@ async function flood(url: string, headers: Record<string, string>, seconds: numb
 
 /**
  * Bare Fastify vs curfew refusing wrong secrets, alternating rounds (the
- * machine is shared; the best round of each counts), plus the database
- * row counts and WAL size around curfew's rounds.
+ * machine is shared; medians count), plus the database row counts and WAL
+ * size around curfew's rounds.
  */
 async function ceiling(dir: string): Promise<string[]> {
   const secret = randomBytes(32).toString('hex');
@@ -83,27 +84,26 @@ async function ceiling(dir: string): Promise<string[]> {
     await flood(bare.url, wrong, 2);
     await flood(curfew.url, wrong, 2);
     const before = await rowCounts(dbPath);
-    let bestBare = 0;
-    let bestCurfew = 0;
-    let bestHealth = 0;
-    let statuses = '';
-    let refused = 0;
-    for (let round = 0; round < ROUNDS; round += 1) {
-      bestBare = Math.max(bestBare, (await flood(bare.url, wrong, SECONDS)).rate);
-      const { result, rate } = await flood(curfew.url, wrong, SECONDS);
-      bestCurfew = Math.max(bestCurfew, rate);
-      refused += result.requests.total;
-      statuses = `${result.non2xx} of ${result.requests.total} non-2xx, ${result.errors} errors`;
-      bestHealth = Math.max(bestHealth, (await flood(curfew.url, {}, SECONDS, '/health')).rate);
-    }
+    // Every target gets the same request (POST, the same wrong Bearer), so only the server side differs.
+    const figures = await alternate(
+      [
+        { name: 'bare', url: `${bare.url}/cron/run`, pid: bare.child.pid, method: 'POST', headers: wrong },
+        { name: 'refusal', url: `${curfew.url}/cron/run`, pid: curfew.child.pid, method: 'POST', headers: wrong },
+        { name: 'health', url: `${curfew.url}/health`, pid: curfew.child.pid, headers: wrong },
+      ],
+      { rounds: ROUNDS, seconds: SECONDS, connections: CONCURRENCY },
+    );
+    const [bareFig, refusalFig, healthFig] = figures as [LoadFigures, LoadFigures, LoadFigures];
+    const refused = Math.round(refusalFig.rates.reduce((sum, rate) => sum + rate * SECONDS, 0));
     const after = await rowCounts(dbPath);
     const changed = changedTables(before.rows, after.rows);
     const writes = changed.length === 0 && after.walBytes === before.walBytes ? '0' : `tables changed: ${changed.join(', ') || '(none)'}, WAL ${before.walBytes} -> ${after.walBytes} bytes`;
+    const rounds = (figure: LoadFigures) => figure.rates.map((rate) => rate.toFixed(0)).join(', ');
     const lines = [
-      `bare Fastify ceiling (JSON 401): ${bestBare.toFixed(0)} req/s`,
-      `curfew POST /cron/run, wrong secret: ${bestCurfew.toFixed(0)} req/s (${statuses}) = ${(bestCurfew / bestBare).toFixed(2)} x ceiling (target >= 0.80)`,
-      `curfew GET /health (the app's own per-request floor, for context): ${bestHealth.toFixed(0)} req/s = ${(bestHealth / bestBare).toFixed(2)} x ceiling; refusal / health = ${(bestCurfew / bestHealth).toFixed(2)}`,
-      `database writes during ${refused} measured wrong-secret requests: ${writes} (target 0)`,
+      `bare Fastify ceiling (JSON 401): ${bareFig.medianRate.toFixed(0)} req/s median (${rounds(bareFig)}), ${bareFig.medianCpuUs.toFixed(1)} µs server CPU/request`,
+      `curfew POST /cron/run, wrong secret: ${refusalFig.medianRate.toFixed(0)} req/s median (${rounds(refusalFig)}), ${refusalFig.medianCpuUs.toFixed(1)} µs/request = ${(refusalFig.medianRate / bareFig.medianRate).toFixed(2)} x ceiling by req/s, ${(bareFig.medianCpuUs / refusalFig.medianCpuUs).toFixed(2)} x by CPU (target >= 0.80)${refusalFig.failures > 0 ? `; ${refusalFig.failures} errors` : ''}`,
+      `curfew GET /health (the app's own per-request floor, for context): ${healthFig.medianRate.toFixed(0)} req/s = ${(healthFig.medianRate / bareFig.medianRate).toFixed(2)} x ceiling; refusal / health = ${(refusalFig.medianRate / healthFig.medianRate).toFixed(2)}`,
+      `database writes during ~${refused} measured wrong-secret requests: ${writes} (target 0)`,
     ];
     for (const line of lines) console.log(line);
     return lines;

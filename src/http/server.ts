@@ -6,8 +6,10 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
+import { installAuth } from './auth.js';
 import { installErrorHandling, sendError } from './error-handler.js';
-import { routeModules } from './routes/index.js';
+import { requestLoggerFactory } from './request-logger.js';
+import { formRouteModules, routeModules } from './routes/index.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -21,6 +23,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   const app = Fastify({
     // Typed as Fastify's base logger so route modules see the default instance type.
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
@@ -40,16 +43,12 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   // Bodies are JSON or forms; Fastify's default text/plain parser would let a
   // plain string reach handlers that expect an object (415 instead).
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(fastifyCookie);
-  await app.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
-  await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fieldSize: config.bodyLimit, fields: 50, files: 0, parts: 50, fileSize: 0 },
-  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -65,6 +64,18 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // `request.auth` on the root, so every scope below shares one decorator.
+  installAuth(app);
+  // Form bodies only where a route takes them: the multipart plugin adds an
+  // async hook to every request of the scope it is registered in.
+  await app.register(async (forms) => {
+    await forms.register(fastifyFormbody, { bodyLimit: config.bodyLimit });
+    await forms.register(fastifyMultipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { fieldSize: config.bodyLimit, fields: 50, files: 0, parts: 50, fileSize: 0 },
+    });
+    for (const register of formRouteModules) await register(forms, ctx);
+  });
   for (const register of routeModules) {
     await register(app, ctx);
   }

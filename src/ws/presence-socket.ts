@@ -2,7 +2,8 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { AppError } from '../errors.js';
 import { installAuth, requireUser } from '../http/auth.js';
-import type { RouteModule } from '../http/context.js';
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext, RouteModule } from '../http/context.js';
 
 /** Frames from clients are tiny activity notes; anything larger is refused by ws. */
 const MAX_PAYLOAD = 4096;
@@ -28,9 +29,16 @@ interface SocketState {
  * closed with 4001 within a second of this instance's revocation view
  * learning of it, so a logged-out user does not stay online.
  */
-export const wsRoutes: RouteModule = async (app, ctx) => {
-  installAuth(app);
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_PAYLOAD } });
+export const wsRoutes: RouteModule = async (root, ctx) => {
+  installAuth(root);
+  // Its own scope: @fastify/websocket hooks every request of the scope it is registered in.
+  await root.register(async (app) => {
+    await app.register(fastifyWebsocket, { options: { maxPayload: MAX_PAYLOAD } });
+    socketRoute(app, ctx);
+  });
+};
+
+function socketRoute(app: FastifyInstance, ctx: HttpContext): void {
   const presence = ctx.services.presence;
   const authenticate = requireUser(ctx);
   const alive = new Map<WebSocket, SocketState>();
@@ -118,4 +126,4 @@ export const wsRoutes: RouteModule = async (app, ctx) => {
       });
     },
   );
-};
+}

@@ -59,4 +59,13 @@ describe('HTTP foundation: malformed requests', () => {
     assert.equal(response.status, 415);
     assert.equal(response.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
+
+  it('takes forms only on the routes that accept them: elsewhere urlencoded and multipart bodies get 415', async () => {
+    for (const options of [{ form: { token: 'x' } }, { multipart: { token: 'x' } }]) {
+      const response = await http.post<{ error: { code: string } }>('/api/v1/verify/', options);
+      assert.equal(response.status, 415, JSON.stringify(options));
+      assert.equal(response.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.ok(response.headers.get('x-request-id'));
+    }
+  });
 });

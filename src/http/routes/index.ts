@@ -15,5 +15,8 @@ import { wsRoutes } from '../../ws/presence-socket.js';
 import { sessionRoutes } from './sessions.js';
 import { adminRoutes } from './admin.js';
 
-/** Every route group, in registration order. Add one line per new file. */
-export const routeModules: readonly RouteModule[] = [healthRoutes, registerRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, loginRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes];
+/** Route groups that accept urlencoded and multipart forms (registered in a scope with those parsers). */
+export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes];
+
+/** Every other route group, in registration order (JSON bodies only). Add one line per new file. */
+export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes];
