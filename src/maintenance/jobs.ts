@@ -67,8 +67,8 @@ export class MaintenanceJobs {
       let from = 0;
       const deleted = await this.sweep(table, 'flush-expired-tokens', ctx, { total, offset: counts.deleted ?? 0 }, async () => {
         const batch = await this.repo.deleteExpired(table, cutoff, from, this.options.batchSize);
-        from = batch.lastExpiresAt ?? from;
-        return { rows: batch.deleted, more: batch.deleted === this.options.batchSize };
+        from = batch.next ?? from;
+        return { rows: batch.deleted, more: batch.next !== undefined };
       });
       counts[table] = deleted;
       counts.deleted = (counts.deleted ?? 0) + deleted;

@@ -51,6 +51,21 @@ describe('flush-expired-tokens and clear-expired-sessions: exact counts, dry run
     assert.deepEqual(again.counts, { deleted: 0, refresh_tokens: 0, session_revocations: 0, revocation_marks: 0 });
   });
 
+  it('deletes every row when more rows than a batch expire in the same millisecond', async () => {
+    const db = t.app.services.storage.db;
+    await db.deleteFrom('sessions').execute();
+    await db.deleteFrom('session_revocations').execute();
+    const session = await insertSession(t.app, { userId, createdAt: NOW - DAY });
+    const same = NOW - 2 * DAY;
+    for (let i = 0; i < 7; i += 1) await insertToken(t.app, session, userId, same);
+    for (let i = 0; i < 4; i += 1) await insertToken(t.app, session, userId, same + 1 + i);
+    await insertToken(t.app, session, userId, NOW + DAY);
+    const run = await t.app.services.jobs.runJob('flush-expired-tokens', { dryRun: false, trigger: 'cli', caller: {} });
+    assert.equal(run.status, 'ok');
+    assert.equal(run.counts.refresh_tokens, 11);
+    assert.equal(await countRows(t.app, 'refresh_tokens'), 1);
+  });
+
   it('deletes per-user not-before marks older than the absolute session lifetime + grace, never the global one', async () => {
     const db = t.app.services.storage.db;
     const absolute = 30 * DAY;
