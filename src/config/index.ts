@@ -300,7 +300,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       logoutExcludeUsers: reader.list('JOB_LOGOUT_ALL_USERS_EXCLUDE_USERS').map((email) => email.toLowerCase()),
     },
   };
+  checkPresenceTimings(config.presence);
   return deepFreeze(config);
+}
+
+/** An instance must beat more than once per timeout, or live instances get reaped as dead. */
+function checkPresenceTimings(presence: Config['presence']): void {
+  if (presence.heartbeatMs * 2 > presence.instanceTimeoutMs) {
+    throw new ConfigError(
+      'PRESENCE_INSTANCE_TIMEOUT_MS',
+      `must be at least twice PRESENCE_HEARTBEAT_MS (${presence.heartbeatMs}); raise it or lower the heartbeat, e.g. 10000 and 30000`,
+    );
+  }
 }
 
 function deepFreeze<T>(value: T): T {

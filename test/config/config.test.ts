@@ -35,6 +35,7 @@ describe('loadConfig', () => {
     ['bad origin', { ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS'],
     ['bad smtp url', { SMTP_URL: 'http://mail' }, 'SMTP_URL'],
     ['bad NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
+    ['an instance timeout shorter than two heartbeats', { PRESENCE_HEARTBEAT_MS: '20000', PRESENCE_INSTANCE_TIMEOUT_MS: '30000' }, 'PRESENCE_INSTANCE_TIMEOUT_MS'],
   ];
   for (const [name, env, setting] of failures) {
     it(`refuses ${name}, naming ${setting}`, () => {
