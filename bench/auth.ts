@@ -4,16 +4,15 @@
 //   SQLite and PostgreSQL | POST /api/v1/login/ beside raw argon2id hashes/s.
 // Bounded: every load phase runs BENCH_DURATION seconds (default 8); all data is
 // in a temp directory or a throw-away PostgreSQL schema, removed at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
 import { PasswordHasher } from '../src/accounts/passwords.js';
 import { loadConfig } from '../src/config/index.js';
+import { startChild, type ChildServer } from './child.js';
 import { alternate, type LoadFigures } from './compare.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -34,41 +33,8 @@ interface Row {
   readonly note: string;
 }
 
-interface Child {
-  readonly url: string;
-  readonly pid: number | undefined;
-  stop(): Promise<void>;
-}
-
-async function startServer(mode: 'bare' | 'curfew', env: Record<string, string> = {}): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/auth-server.ts', mode], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${mode} server did not start in 60 s`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${String(code)}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.startsWith('READY ')) {
-        clearTimeout(timer);
-        resolve(line.slice('READY '.length).trim());
-      }
-    });
-  });
-  return {
-    url,
-    pid: child.pid,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(killer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+function startServer(mode: 'bare' | 'curfew', env: Record<string, string> = {}): Promise<ChildServer> {
+  return startChild('bench/auth-server.ts', mode, env);
 }
 
 function curfewEnv(database: Record<string, string>, dataDir: string): Record<string, string> {

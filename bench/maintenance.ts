@@ -9,17 +9,16 @@
 // Rows come from one INSERT ... SELECT (generate_series / a recursive CTE). Everything lives in a
 // throw-away schema or temp directory that is dropped at the end. The jobs run in this process
 // through the real runner, as `curfew jobs run` would.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
+import { startChild, type ChildServer } from './child.js';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LOAD_SECONDS = Number(process.env.BENCH_DURATION ?? 8);
@@ -32,35 +31,8 @@ function flag(args: string[], name: string, fallback: number): number {
   return at >= 0 ? Number(args[at + 1]) : fallback;
 }
 
-interface Server {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/auth-server.ts', 'curfew'], {
-    env: { ...process.env, ...env, BENCH_EMAIL: EMAIL, BENCH_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.startsWith('READY ')) {
-        clearTimeout(timer);
-        resolve(line.slice('READY '.length).trim());
-      }
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+function startServer(env: Record<string, string>): Promise<ChildServer> {
+  return startChild('bench/auth-server.ts', 'curfew', { ...env, BENCH_EMAIL: EMAIL, BENCH_PASSWORD: PASSWORD });
 }
 
 async function login(url: string): Promise<Map<string, string>> {

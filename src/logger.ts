@@ -52,12 +52,23 @@ export function redactText(text: string): string {
   return redactUrl(text).replace(/(Bearer\s+)[^\s"']+/gi, '$1[REDACTED]');
 }
 
-interface RequestLike {
+export interface RequestLike {
   id?: string;
   method?: string;
   url?: string;
   ip?: string;
   headers?: Record<string, unknown>;
+}
+
+/** The request as log lines show it: no headers but the user agent, secrets in the URL blanked. */
+export function serializeRequest(req: RequestLike, redact: (url: string) => string = redactUrl) {
+  return {
+    id: req.id,
+    method: req.method,
+    url: req.url === undefined ? undefined : redact(req.url),
+    ip: req.ip,
+    userAgent: req.headers?.['user-agent'],
+  };
 }
 
 export function createLogger(options: { level: string; destination?: DestinationStream | undefined }): Logger {
@@ -68,15 +79,7 @@ export function createLogger(options: { level: string; destination?: Destination
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       serializers: {
-        req(req: RequestLike) {
-          return {
-            id: req.id,
-            method: req.method,
-            url: req.url === undefined ? undefined : redactUrl(req.url),
-            ip: req.ip,
-            userAgent: req.headers?.['user-agent'],
-          };
-        },
+        req: (req: RequestLike) => serializeRequest(req),
         res(res: { statusCode?: number }) {
           return { statusCode: res.statusCode };
         },

@@ -27,21 +27,7 @@ function openSqlite(path: string): Storage {
   database.pragma('foreign_keys = ON');
   database.defaultSafeIntegers(false);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return {
-    db,
-    engine: 'sqlite',
-    async ping() {
-      try {
-        await sql`select 1`.execute(db);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      await db.destroy();
-    },
-  };
+  return storageOver(db, 'sqlite');
 }
 
 function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Storage {
@@ -58,9 +44,13 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): St
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return storageOver(db, 'postgres');
+}
+
+function storageOver(db: Kysely<Database>, engine: Storage['engine']): Storage {
   return {
     db,
-    engine: 'postgres',
+    engine,
     async ping() {
       try {
         await sql`select 1`.execute(db);

@@ -1,25 +1,11 @@
 import { publicUserSchema, toPublicUser } from '../../accounts/public-user.js';
-import { redactUrl } from '../../logger.js';
+import { redactUrl, serializeRequest, type RequestLike } from '../../logger.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';
 
-interface RequestLike {
-  id?: string;
-  method?: string;
-  url?: string;
-  ip?: string;
-  headers?: Record<string, unknown>;
-}
-
 /** The token is in the path, so this route's request log line blanks it out. */
 function redactedRequest(req: RequestLike) {
-  return {
-    id: req.id,
-    method: req.method,
-    url: req.url === undefined ? undefined : redactUrl(req.url.replace(/(\/activate\/)[^/?#]*/, '$1[REDACTED]')),
-    ip: req.ip,
-    userAgent: req.headers?.['user-agent'],
-  };
+  return serializeRequest(req, (url) => redactUrl(url.replace(/(\/activate\/)[^/?#]*/, '$1[REDACTED]')));
 }
 
 /** `GET /api/v1/activate/<token>/`: single-use account activation. */
