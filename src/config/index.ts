@@ -207,7 +207,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const host = reader.string('HOST', '127.0.0.1');
   const port = reader.integer('PORT', 8000, { min: 0, max: 65535 });
   const dataDir = resolve(reader.string('DATA_DIR', './data'));
-  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  // Listening everywhere: links point at loopback. An IPv6 literal needs brackets in a URL.
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const publicUrl = (reader.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${displayHost}:${port}`).replace(/\/$/, '');
 
   const secret = resolveSecretKey(reader, { production, dataDir, override: options.secretKey });

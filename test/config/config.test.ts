@@ -46,6 +46,11 @@ describe('loadConfig', () => {
     });
   }
 
+  it('brackets an IPv6 HOST in the public URL', () => {
+    assert.equal(loadConfig({ env: { DATA_DIR: tempDir(), HOST: '::1', PORT: '8000' } }).publicUrl, 'http://[::1]:8000');
+    assert.equal(loadConfig({ env: { DATA_DIR: tempDir(), HOST: '::', PORT: '8000' } }).publicUrl, 'http://127.0.0.1:8000');
+  });
+
   it('accepts every seed name for the cron secret and de-duplicates them', () => {
     const config = loadConfig({
       env: { DATA_DIR: tempDir(), CRON_SECRETS: 'a1,b2', CRON_SECRET: 'c3', CRON_TOKEN: 'a1', CRON_SECRET_KEY: 'd4' },

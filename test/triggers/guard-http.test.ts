@@ -182,4 +182,23 @@ describe('trigger guard options', () => {
     });
     assert.equal(spoofed.status, 403);
   });
+
+  it('judges IPv6 callers by IPv6 entries over a real ::1 socket', async (context) => {
+    const v6 = await startTestApp({ env: { HOST: '::1', CRON_SECRET: SECRET, CRON_IP_ALLOWLIST: '::1/128' } }).catch((error: unknown) => error as Error);
+    if (v6 instanceof Error) {
+      const code = (v6 as NodeJS.ErrnoException).code;
+      assert.ok(code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT', `only a missing IPv6 loopback may skip this: ${v6.message}`);
+      context.skip(`no IPv6 loopback here: ${v6.message}`);
+      return;
+    }
+    const v4only = await startTestApp({ env: { HOST: '::1', CRON_SECRET: SECRET, CRON_IP_ALLOWLIST: '127.0.0.1/32' } });
+    apps.push(v6, v4only);
+    assert.match(v6.url, /^http:\/\/\[::1\]:/);
+    const headers = { authorization: `Bearer ${SECRET}` };
+    const allowed = await new HttpClient(v6.url).post<ErrorBody>('/cron/jobs/ip-probe/run', { headers });
+    assert.ok(passedGuard(allowed), `::1 is inside ::1/128 (got ${allowed.status} ${allowed.text})`);
+    const refused = await new HttpClient(v4only.url).post<ErrorBody>('/cron/run', { headers });
+    assert.equal(refused.status, 403, '::1 is not 127.0.0.1');
+    assert.equal(errorCode(refused), 'IP_NOT_ALLOWED');
+  });
 });

@@ -4,6 +4,7 @@ import { TestClock } from '../../src/clock.js';
 import { signedHeaders } from '../../src/triggers/signature.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
+import { createUser, loggedInClient } from '../auth/support.js';
 import { SECRET, assertNoSecretInLogs, errorCode, type ErrorBody } from './helpers.js';
 
 interface RunBody {
@@ -160,6 +161,22 @@ describe('trigger routes with the real scheduler', () => {
     assert.equal(typeof counter.late, 'boolean');
     assert.equal(counter.consecutive_failures, 0);
     assert.ok('lease_holder' in counter);
+  });
+
+  it('shows /cron/status to an admin session logged in over HTTP, and refuses a plain user with 403', async () => {
+    await createUser(t, { email: 'status-admin@example.com', password: 'status admin pw', role: 'admin' });
+    await createUser(t, { email: 'status-user@example.com', password: 'status user pw' });
+    const admin = await loggedInClient(t, 'status-admin@example.com', 'status admin pw');
+    const byCookie = await admin.get<{ ok: boolean; jobs: Array<{ job: string }> }>('/cron/status');
+    assert.equal(byCookie.status, 200, byCookie.text);
+    assert.ok(byCookie.body.jobs.some((job) => job.job === 'flush-expired-tokens'));
+    const token = admin.cookie('access_token') as string;
+    const byBearer = await http.get('/cron/status', { cookies: false, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(byBearer.status, 200, 'an admin access token as Bearer');
+    const user = await loggedInClient(t, 'status-user@example.com', 'status user pw');
+    const refused = await user.get<ErrorBody>('/cron/status');
+    assert.equal(refused.status, 403);
+    assert.equal(errorCode(refused), 'FORBIDDEN');
   });
 
   it('exposes curfew_ metrics: runs by job and status, duration, late and last success, refusals by code', async () => {
