@@ -3,7 +3,7 @@
 // figure is the median over rounds. Beside requests/s, the server process's own
 // CPU time per request (from /proc/<pid>/stat) is reported: it does not depend
 // on how much CPU the load generator or other processes took in that round.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface LoadTarget {
@@ -35,6 +35,25 @@ export function processCpuMs(pid: number | undefined): number {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     // utime and stime (fields 14 and 15 of stat; 12 and 13 after the command name) in clock ticks of 10 ms.
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** User + system CPU time in ms of every process named `postgres` on this machine (Linux), or NaN. */
+export function postgresCpuMs(): number {
+  try {
+    let total = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+        total += processCpuMs(Number(entry));
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return total;
   } catch {
     return Number.NaN;
   }
