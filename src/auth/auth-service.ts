@@ -133,7 +133,7 @@ export class AuthService {
     if (this.deps.view.isRevoked(session.id, session.user_id, session.created_at)) {
       throw new AppError('SESSION_EXPIRED', 'The session has ended; log in again.');
     }
-    const user = await this.deps.users.findById(session.user_id);
+    const user = (outcome.kind === 'rotated' ? outcome.user : undefined) ?? (await this.deps.users.findById(session.user_id));
     if (!user || user.activated_at === null) {
       await this.deps.sessions.revoke(session.id, 'user-inactive');
       throw new AppError('SESSION_EXPIRED', 'The session has ended; log in again.');

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/index.js';
-import type { Database, Storage } from './database.js';
+import type { Database, PreparedStatement, Storage } from './database.js';
 
 const INT8_OID = 20;
 
@@ -44,7 +44,14 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): St
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return storageOver(db, 'postgres');
+  return {
+    ...storageOver(db, 'postgres'),
+    // pg keeps each name's parsed statement per pooled connection.
+    async prepared<Row>(statement: PreparedStatement): Promise<Row[]> {
+      const result = await pool.query({ name: statement.name, text: statement.text, values: [...statement.values] });
+      return result.rows as Row[];
+    },
+  };
 }
 
 function storageOver(db: Kysely<Database>, engine: Storage['engine']): Storage {

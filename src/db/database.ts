@@ -12,10 +12,23 @@ export interface Database extends UsersTables, AccountsTables, AuthTables, Sched
 
 export type Engine = 'sqlite' | 'postgres';
 
+/**
+ * A statement PostgreSQL parses and plans once per connection and then only
+ * executes (`$1`-style placeholders). For hot statements whose planning costs
+ * more than running them; the text under one name must never change.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
 /** The storage handle every repository receives. */
 export interface Storage {
   readonly db: Kysely<Database>;
   readonly engine: Engine;
+  /** PostgreSQL only: runs a named prepared statement, returning its rows. */
+  readonly prepared?: <Row>(statement: PreparedStatement) => Promise<Row[]>;
   /** Round-trips to the database; false when it cannot be reached. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

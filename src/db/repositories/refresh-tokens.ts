@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, Storage } from '../database.js';
 import type { RefreshTokensTable } from '../schema/auth.js';
 import type { SessionRow } from './sessions.js';
+import type { UserRow } from './users.js';
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
@@ -20,8 +21,12 @@ export interface RotateRequest {
 }
 
 export type RotateOutcome =
-  /** This caller rotated the token; the successor row exists and the session was touched. */
-  | { readonly kind: 'rotated'; readonly session: SessionRow }
+  /**
+   * This caller rotated the token; the successor row exists and the session
+   * was touched. On PostgreSQL the same statement also reads the session's
+   * user (undefined if the row is gone), saving the caller a round-trip.
+   */
+  | { readonly kind: 'rotated'; readonly session: SessionRow; readonly user?: UserRow | undefined }
   /** Already rotated within the grace: hand out the same successor again. */
   | { readonly kind: 'successor'; readonly session: SessionRow }
   /** Already rotated longer ago than the grace: treat as theft. */
@@ -30,6 +35,36 @@ export type RotateOutcome =
   | { readonly kind: 'session-ended'; readonly sessionId: string }
   /** Unknown, expired or revoked token. */
   | { readonly kind: 'invalid' };
+
+/**
+ * PostgreSQL: the winning path of rotate() as one statement (data-modifying
+ * CTEs): rotate the presented token, touch its live session, insert the
+ * successor, and read the session's user. $1 now, $2 the presented token's
+ * hash, $3 the new idle expiry, $4 the successor's hash, $5 its expiry (both
+ * expiries capped at the session's absolute one). A concurrent caller's
+ * UPDATE waits on the row lock and then matches nothing.
+ */
+const ROTATE_STATEMENT = `
+  with rotated as (
+    update refresh_tokens set rotated_at = $1
+    where token_hash = $2 and rotated_at is null and revoked_at is null and expires_at > $1
+    returning session_id, user_id
+  ), touched as (
+    update sessions set last_seen_at = $1, idle_expires_at = least(sessions.absolute_expires_at, $3::bigint)
+    from rotated
+    where sessions.id = rotated.session_id and sessions.revoked_at is null
+      and sessions.idle_expires_at > $1 and sessions.absolute_expires_at > $1
+    returning sessions.*
+  ), successor as (
+    insert into refresh_tokens (token_hash, session_id, user_id, created_at, expires_at)
+    select $4::text, touched.id, touched.user_id, $1::bigint, least($5::bigint, touched.absolute_expires_at)
+    from touched
+    on conflict (token_hash) do nothing
+    returning token_hash
+  )
+  select (select session_id from rotated) as rotated_session_id, touched.*,
+    (select row_to_json(users) from users where users.id = touched.user_id) as owner
+  from (select 1) as one left join touched on true left join successor on true`;
 
 /** Data access for `refresh_tokens` (hashes only; the raw token never reaches the database). */
 export class RefreshTokensRepository {
@@ -62,8 +97,8 @@ export class RefreshTokensRepository {
    * the same, deterministically derived successor, which already exists.
    */
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
-    if (this.storage.engine === 'postgres') {
-      const won = await this.rotateInOneStatement(request);
+    if (this.storage.engine === 'postgres' && this.storage.prepared) {
+      const won = await this.rotateInOneStatement(this.storage.prepared, request);
       if (won) return won;
       // Read-only from here: no transaction needed.
       return this.rotatedBefore(this.storage.db, request);
@@ -114,41 +149,26 @@ export class RefreshTokensRepository {
   }
 
   /**
-   * PostgreSQL: the winning path of rotate() as one statement (data-modifying
-   * CTEs, which Kysely's builder cannot compose across three tables and
-   * SQLite lacks), so a refresh costs one round-trip instead of five. A
-   * concurrent caller's UPDATE waits on the row lock and then matches nothing.
-   * Undefined when this caller did not rotate the token.
+   * PostgreSQL: ROTATE_STATEMENT (data-modifying CTEs, which Kysely's
+   * builder cannot compose across three tables and SQLite lacks), so a
+   * refresh costs one round-trip instead of six, as a prepared statement
+   * because planning it cost more than running it. Undefined when this
+   * caller did not rotate the token.
    */
-  private async rotateInOneStatement(request: RotateRequest): Promise<RotateOutcome | undefined> {
+  private async rotateInOneStatement(
+    prepared: NonNullable<Storage['prepared']>,
+    request: RotateRequest,
+  ): Promise<RotateOutcome | undefined> {
     const { tokenHash, successorHash, now } = request;
-    const idleUntil = now + request.idleMs;
-    const successorUntil = now + request.refreshTtlMs;
-    const result = await sql<SessionRow & { rotated_session_id: string | null }>`
-      with rotated as (
-        update refresh_tokens set rotated_at = ${now}
-        where token_hash = ${tokenHash} and rotated_at is null and revoked_at is null and expires_at > ${now}
-        returning session_id, user_id
-      ), touched as (
-        update sessions set last_seen_at = ${now}, idle_expires_at = least(sessions.absolute_expires_at, ${idleUntil}::bigint)
-        from rotated
-        where sessions.id = rotated.session_id and sessions.revoked_at is null
-          and sessions.idle_expires_at > ${now} and sessions.absolute_expires_at > ${now}
-        returning sessions.*
-      ), successor as (
-        insert into refresh_tokens (token_hash, session_id, user_id, created_at, expires_at)
-        select ${successorHash}::text, touched.id, touched.user_id, ${now}::bigint, least(${successorUntil}::bigint, touched.absolute_expires_at)
-        from touched
-        on conflict (token_hash) do nothing
-        returning token_hash
-      )
-      select (select session_id from rotated) as rotated_session_id, touched.*
-      from (select 1) as one left join touched on true left join successor on true`.execute(this.storage.db);
-    const row = result.rows[0];
+    const values = [now, tokenHash, now + request.idleMs, successorHash, now + request.refreshTtlMs];
+    type Row = SessionRow & { rotated_session_id: string | null; owner: UserRow | null };
+    // Planning this statement costs more than running it: prepared, PostgreSQL's
+    // CPU per rotation went from ~650-850 µs to ~200 µs (bench/RESULTS.md).
+    const [row] = await prepared<Row>({ name: 'curfew_rotate_refresh_token', text: ROTATE_STATEMENT, values });
     if (!row || row.rotated_session_id === null) return undefined;
     if (row.id === null) return { kind: 'session-ended', sessionId: row.rotated_session_id };
-    const { rotated_session_id: _ignored, ...session } = row;
-    return { kind: 'rotated', session };
+    const { rotated_session_id: _ignored, owner, ...session } = row;
+    return { kind: 'rotated', session, user: owner ?? undefined };
   }
 
   /** rotate() when this caller did not rotate: decide from the committed row. */
