@@ -1,5 +1,6 @@
 import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database, Storage } from '../database.js';
+import { inBatch } from '../in-batch.js';
 import type { MaintenanceSweepsTable } from '../schema/maintenance.js';
 
 export type SweepRow = Selectable<MaintenanceSweepsTable>;
@@ -91,11 +92,7 @@ export class MaintenanceRepository {
       .where('subject', '<>', 'global')
       .orderBy('recorded_at')
       .limit(limit);
-    // As in idIn: on PostgreSQL materialise the batch so the delete goes by the primary key.
-    const result = await this.db
-      .deleteFrom('revocation_marks')
-      .where(this.storage.engine === 'postgres' ? sql<SqlBool>`subject = any(array(${stale}))` : sql<SqlBool>`subject in (${stale})`)
-      .executeTakeFirst();
+    const result = await this.db.deleteFrom('revocation_marks').where(inBatch(this.storage.engine, 'subject', stale)).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -118,14 +115,8 @@ export class MaintenanceRepository {
     return { after, upTo: row?.id };
   }
 
-  /**
-   * `id IN (subquery)`; on PostgreSQL `id = any(array(subquery))`, so the
-   * batch is materialised first and the outer statement goes by the primary
-   * key (a plain IN lets the planner pick a hash join over a full scan).
-   */
   private idIn(subquery: SelectQueryBuilder<Database, 'sessions', { id: string }>): Expression<SqlBool> {
-    if (this.storage.engine === 'postgres') return sql<SqlBool>`id = any(array(${subquery}))`;
-    return sql<SqlBool>`id in (${subquery})`;
+    return inBatch(this.storage.engine, 'id', subquery);
   }
 
   private inWindow(window: SessionWindow) {

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
+import { inBatch } from '../in-batch.js';
 import type { UserPresenceTable } from '../schema/presence.js';
 
 export type UserPresenceRow = Selectable<UserPresenceTable>;
@@ -150,7 +151,7 @@ export class PresenceRepository {
     const rows = await this.db
       .updateTable('user_presence')
       .set({ online: 0, active_connections: 0, changed_at: now })
-      .where('user_id', 'in', batch)
+      .where(inBatch(this.storage.engine, 'user_id', batch))
       .where('online', '=', 1)
       .returning('user_id')
       .execute();
@@ -172,7 +173,7 @@ export class PresenceRepository {
     const rows = await this.db
       .updateTable('user_presence')
       .set({ online: 0, changed_at: now })
-      .where('user_id', 'in', batch)
+      .where(inBatch(this.storage.engine, 'user_id', batch))
       .where('online', '=', 1)
       .where('active_connections', '=', 0)
       .returning('user_id')
@@ -225,7 +226,7 @@ export class PresenceRepository {
   async deleteInstanceConnections(instanceId: string, limit: number): Promise<{ userIds: number[]; deleted: number }> {
     const rows = await this.db
       .deleteFrom('presence_connections')
-      .where('id', 'in', this.db.selectFrom('presence_connections').select('id').where('instance_id', '=', instanceId).limit(limit))
+      .where(inBatch(this.storage.engine, 'id', this.db.selectFrom('presence_connections').select('id').where('instance_id', '=', instanceId).limit(limit)))
       .returning('user_id')
       .execute();
     return { userIds: [...new Set(rows.map((row) => Number(row.user_id)))], deleted: rows.length };
