@@ -77,6 +77,26 @@ describe('presence over real WebSockets', () => {
     await observer.close();
   });
 
+  it("pushes a change only to viewers the app's visibility function allows", async () => {
+    const frank = await userWithClient(t, 'frank');
+    const gina = await userWithClient(t, 'gina');
+    t.app.services.presence.setVisibility((viewerId, subjectId) => !(viewerId === alice.id && subjectId === frank.id));
+    try {
+      const [aliceTab, bobTab] = await Promise.all([openTab(t.url, alice.http), openTab(t.url, bob.http)]);
+      const [aliceMark, bobMark] = [aliceTab.messages.length, bobTab.messages.length];
+      const frankTab = await openTab(t.url, frank.http);
+      await bobTab.waitFor(sawOnline(frank.id), 'bob sees frank', bobMark);
+      // A later change alice may see: once it arrived, frank's earlier diff would have too.
+      const ginaTab = await openTab(t.url, gina.http);
+      await aliceTab.waitFor(sawOnline(gina.id), 'alice sees gina', aliceMark);
+      const seenByAlice = aliceTab.messages.slice(aliceMark).flatMap((m) => [...(m.online ?? []), ...(m.offline ?? [])]);
+      assert.ok(!seenByAlice.includes(frank.id), `alice never hears of frank: ${JSON.stringify(aliceTab.messages.slice(aliceMark))}`);
+      await Promise.all([aliceTab.close(), bobTab.close(), frankTab.close(), ginaTab.close()]);
+    } finally {
+      t.app.services.presence.setVisibility(undefined);
+    }
+  });
+
   it('diffs are batched: one message per tick with every change in it', async () => {
     const observer = await openTab(t.url, bob.http);
     const mark = observer.messages.length;
