@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine, Storage } from './database.js';
 import { migrations } from './migrations/index.js';
@@ -46,10 +47,27 @@ export async function migrateToLatest(storage: Storage, schema?: string): Promis
     provider: new StaticProvider(storage),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt += 1) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    if (attempt < SCHEMA_RACE_ATTEMPTS && isSchemaRace(error)) {
+      await delay(20 * attempt);
+      continue;
+    }
     const failed = results?.find((result) => result.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
   }
-  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+const SCHEMA_RACE_ATTEMPTS = 10;
+
+/**
+ * Kysely's migrator looks for its table by introspecting every schema in the
+ * database (`pg_get_serial_sequence` over each schema's name); another schema
+ * dropped meanwhile makes that query fail with 3F000 "schema ... does not
+ * exist". Nothing was migrated then, so trying again is safe. Seen when test
+ * files drop their own schemas while another file starts.
+ */
+function isSchemaRace(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '3F000';
 }
