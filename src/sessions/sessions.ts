@@ -23,6 +23,9 @@ export interface NewSession {
 /** Why a session ended, as stored in `revoked_reason`. */
 export type RevokeReason = 'logout' | 'refresh-token-reuse' | 'user-inactive' | 'admin' | (string & {});
 
+/** Sessions whose last activity write this instance remembers (the throttle's memory bound). */
+const MAX_TRACKED_TOUCHES = 100_000;
+
 /** Creates and revokes login sessions. */
 export class SessionService {
   /** Session id -> when this instance last wrote its activity. */
@@ -63,13 +66,16 @@ export class SessionService {
     const interval = this.options.touchIntervalMs ?? 60_000;
     const last = this.lastTouch.get(sessionId);
     if (last !== undefined && now - last < interval) return;
-    if (this.lastTouch.size >= 100_000) this.forgetTouchesBefore(now - interval);
+    if (this.lastTouch.size >= MAX_TRACKED_TOUCHES) this.forgetTouchesBefore(now - interval);
     this.lastTouch.set(sessionId, now);
     await this.sessions.touch(sessionId, now, now + this.options.idleMs);
   }
 
   private forgetTouchesBefore(cutoff: number): void {
     for (const [id, at] of this.lastTouch) if (at < cutoff) this.lastTouch.delete(id);
+    // All recent (more live sessions a minute than the bound): start over rather
+    // than scan again on every request; the cost is one extra write per session.
+    if (this.lastTouch.size >= MAX_TRACKED_TOUCHES) this.lastTouch.clear();
   }
 
   async find(sessionId: string): Promise<SessionRow | undefined> {
