@@ -34,7 +34,9 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Errors raised before routing (a malformed percent-escape in the URL) get our envelope too.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
+      // Answered before the onRequest hooks, so the request id is set here too.
+      reply.header('x-request-id', request.id);
       void sendError(reply, 400, 'BAD_REQUEST', error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL.' : 'Bad request.');
     },
   });

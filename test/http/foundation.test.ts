@@ -49,6 +49,7 @@ describe('HTTP foundation: malformed requests', () => {
     const response = await http.get<{ error: { code: string } }>('/api/v1/activate/%E0%A4%A/');
     assert.equal(response.status, 400);
     assert.equal(response.body.error.code, 'BAD_REQUEST');
+    assert.ok(response.headers.get('x-request-id'));
   });
 
   it('refuses text/plain bodies with 415', async () => {
