@@ -1,5 +1,5 @@
-import { sql, type Expression, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { Database, Storage } from '../database.js';
+import { sql, type Selectable } from 'kysely';
+import type { Storage } from '../database.js';
 import { inBatch } from '../in-batch.js';
 import type { MaintenanceSweepsTable } from '../schema/maintenance.js';
 
@@ -115,10 +115,6 @@ export class MaintenanceRepository {
     return { after, upTo: row?.id };
   }
 
-  private idIn(subquery: SelectQueryBuilder<Database, 'sessions', { id: string }>): Expression<SqlBool> {
-    return inBatch(this.storage.engine, 'id', subquery);
-  }
-
   private inWindow(window: SessionWindow) {
     let query = this.db.selectFrom('sessions').where('id', '>', window.after);
     if (window.upTo !== undefined) query = query.where('id', '<=', window.upTo);
@@ -137,7 +133,7 @@ export class MaintenanceRepository {
       const row = await this.db.selectFrom(ended.as('ended')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       return toNumber(row?.n);
     }
-    const result = await this.db.deleteFrom('sessions').where(this.idIn(ended)).executeTakeFirst();
+    const result = await this.db.deleteFrom('sessions').where(inBatch(this.storage.engine, 'id', ended)).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -164,7 +160,7 @@ export class MaintenanceRepository {
     const result = await this.db
       .updateTable('sessions')
       .set({ revoked_at: now, revoked_reason: request.reason })
-      .where(this.idIn(live))
+      .where(inBatch(this.storage.engine, 'id', live))
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }

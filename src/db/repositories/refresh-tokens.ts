@@ -1,7 +1,7 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, Storage } from '../database.js';
 import type { RefreshTokensTable } from '../schema/auth.js';
-import type { SessionRow } from './sessions.js';
+import { idleExpiryCappedAt, type SessionRow } from './sessions.js';
 import type { UserRow } from './users.js';
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
@@ -121,7 +121,7 @@ export class RefreshTokensRepository {
           .updateTable('sessions')
           .set({
             last_seen_at: now,
-            idle_expires_at: sql<number>`case when absolute_expires_at < ${idleUntil} then absolute_expires_at else ${idleUntil} end`,
+            idle_expires_at: idleExpiryCappedAt(idleUntil),
           })
           .where('id', '=', won.session_id)
           .where('revoked_at', 'is', null)

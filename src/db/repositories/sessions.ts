@@ -1,8 +1,13 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
 import type { SessionsTable } from '../schema/auth.js';
 
 export type SessionRow = Selectable<SessionsTable>;
+
+/** A session's new idle expiry, `idleUntil` but never past its absolute expiry; portable SQL (no least/min). */
+export function idleExpiryCappedAt(idleUntil: number): RawBuilder<number> {
+  return sql<number>`case when absolute_expires_at < ${idleUntil} then absolute_expires_at else ${idleUntil} end`;
+}
 
 /** Data access for `sessions` (one row per login). */
 export class SessionsRepository {
@@ -23,11 +28,7 @@ export class SessionsRepository {
   async touch(id: string, now: number, idleUntil: number): Promise<void> {
     await this.storage.db
       .updateTable('sessions')
-      .set((eb) => ({
-        last_seen_at: now,
-        // min(absolute, idleUntil), spelled so both engines accept it.
-        idle_expires_at: eb.case().when('absolute_expires_at', '<', idleUntil).then(eb.ref('absolute_expires_at')).else(idleUntil).end(),
-      }))
+      .set({ last_seen_at: now, idle_expires_at: idleExpiryCappedAt(idleUntil) })
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .where('idle_expires_at', '>', now)
