@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
@@ -10,8 +11,25 @@ import { installAuth } from './auth.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
+import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const MAX_PARAM_LENGTH = 500;
+/** Fastify's default keep-alive timeout, kept with our own server. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** Accept a caller's correlation id when it is well formed, else make one. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A cron trigger route: wrong credentials are refused by the trigger gate before Fastify (trigger-gate.ts). */
+    trigger?: boolean;
+  }
+}
 
 /**
  * Builds the Fastify instance with every route registered; does not listen.
@@ -20,17 +38,34 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance> {
   const { config } = ctx;
+  const triggerRoutes = new TriggerRouteTable(MAX_PARAM_LENGTH);
+  const gate = triggerGate({
+    routes: triggerRoutes,
+    guard: ctx.services.triggers,
+    metrics: ctx.services.metrics,
+    logger: ctx.logger,
+    requestId,
+    clientIp: config.trustProxy ? undefined : (req) => req.socket.remoteAddress,
+    ipAllowlisted: config.cron.ipAllowlist.length > 0,
+  });
   const app = Fastify({
     // Typed as Fastify's base logger so route modules see the default instance type.
     loggerInstance: ctx.logger as FastifyBaseLogger,
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    // Accept a caller's correlation id when it is well formed, else make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    genReqId: requestId,
+    // Fastify's own HTTP/1 server with its timeouts, the trigger gate in front of its handler.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!gate(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Errors raised before routing (a malformed percent-escape in the URL) get our envelope too.
@@ -42,6 +77,10 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   });
 
   installErrorHandling(app);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.trigger !== true) return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) triggerRoutes.add({ method, url: route.url });
+  });
   // Bodies are JSON or forms; Fastify's default text/plain parser would let a
   // plain string reach handlers that expect an object (415 instead).
   app.removeContentTypeParser('text/plain');

@@ -16,7 +16,8 @@ const security = [{ cronBearer: [] }];
 export const cronRoutes: RouteModule = async (app, ctx) => {
   await app.register(async (scope) => {
     keepRawBodies(scope);
-    const guard = cronGuard(ctx.services);
+    // `trigger: true` also puts the route behind the server's trigger gate (trigger-gate.ts).
+    const guard = { ...cronGuard(ctx.services), config: { trigger: true } };
 
     scope.route({
       method: ['GET', 'POST'],
