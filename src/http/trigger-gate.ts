@@ -78,6 +78,17 @@ function pathPattern(url: string, maxParamLength: number): RegExp {
  */
 export function triggerGate(options: TriggerGateOptions): TriggerGate {
   const { routes, guard, metrics, logger } = options;
+  // The guard's refusals are a handful of fixed messages: serialise each once.
+  const bodies = new Map<string, string>();
+  const bodyOf = (refusal: GuardRefusal): string => {
+    const key = `${refusal.code}\n${refusal.message}`;
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+      if (bodies.size < 64) bodies.set(key, body);
+    }
+    return body;
+  };
 
   return (req, res) => {
     const url = req.url ?? '';
@@ -108,7 +119,7 @@ export function triggerGate(options: TriggerGateOptions): TriggerGate {
     const started = performance.now();
     const reqId = options.requestId(req);
     metrics.triggerRejections.inc({ code: refusal.code });
-    const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+    const body = bodyOf(refusal);
     // A flat [name, value, ...] list: Node's cheapest form of writeHead.
     const head = ['x-request-id', reqId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
     for (const [name, value] of Object.entries(refusal.headers)) head.push(name, value);

@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, safeEqual, signRequest } from './signature.js';
 
 /** Which credential a trigger request carried. Never holds the secret itself in logs. */
@@ -23,29 +23,38 @@ export type CredentialResult =
 /** Extra time a used signature is kept beyond its window, to absorb clock skew between instances. */
 const REPLAY_MARGIN_MS = 60_000;
 
-const digestCache = new WeakMap<readonly string[], readonly Buffer[]>();
+const digestCache = new WeakMap<readonly string[], readonly string[]>();
 
-function sha256(value: string): Buffer {
-  // One-shot hash: cheaper than createHash().update().digest() on the refusal hot path.
-  return hash('sha256', value, 'buffer');
+/**
+ * SHA-256 as hex. A string, not a Buffer: on the refusal hot path a fresh
+ * ArrayBuffer per request cost more (in allocation and GC) than the hash.
+ */
+function sha256Hex(value: string): string {
+  return hash('sha256', value, 'hex');
+}
+
+/** Equality of two hex digests in constant time: every character is compared, with no branch on the data. */
+function digestsEqual(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let index = 0; index < a.length; index += 1) difference |= a.charCodeAt(index) ^ b.charCodeAt(index);
+  return difference === 0;
 }
 
 /**
- * Constant-time "is `candidate` one of `secrets`" (the same comparison as
- * signature.ts's safeEqual, with the secrets' digests computed once per
- * secret list instead of on every request). Every secret is compared, so
- * the time taken does not say which one matched.
+ * Constant-time "is `candidate` one of `secrets`": the candidate's digest
+ * is compared with every secret's (computed once per secret list), so the
+ * time taken says neither how much matched nor which secret did.
  */
 function matchesAny(candidate: string, secrets: readonly string[]): boolean {
   let digests = digestCache.get(secrets);
   if (digests === undefined) {
-    digests = secrets.map(sha256);
+    digests = secrets.map(sha256Hex);
     digestCache.set(secrets, digests);
   }
-  const given = sha256(candidate);
+  const given = sha256Hex(candidate);
   let matched = false;
   for (let index = 0; index < digests.length; index += 1) {
-    const equal = timingSafeEqual(given, digests[index] as Buffer) && candidate.length === (secrets[index] as string).length;
+    const equal = digestsEqual(given, digests[index] as string) && candidate.length === (secrets[index] as string).length;
     matched = equal || matched;
   }
   return matched;
