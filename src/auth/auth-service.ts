@@ -151,6 +151,11 @@ export class AuthService {
     return this.deps.accessTokens.verify(token);
   }
 
+  /** verifyAccessToken() without a promise for a token already verified here; null when only it can tell. */
+  verifyCachedAccessToken(token: string): AccessClaims | undefined | null {
+    return this.deps.accessTokens.verifyCached(token);
+  }
+
   private async tokensFor(user: UserRow, session: SessionRow, refreshToken: string): Promise<IssuedTokens> {
     const access = await this.deps.accessTokens.issue({
       userId: user.id,

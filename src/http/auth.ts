@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { csrfFailure } from '../auth/csrf.js';
 import { AppError } from '../errors.js';
 import type { AccessClaims } from '../tokens/access-tokens.js';
@@ -17,7 +17,11 @@ declare module 'fastify' {
   }
 }
 
-type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/**
+ * One authentication step of a route. Synchronous in the common case (a
+ * cached token, no activity write due); a promise only when it has to wait.
+ */
+export type AuthStep = (request: FastifyRequest) => void | Promise<void>;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -26,7 +30,43 @@ export function installAuth(app: FastifyInstance): void {
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
 }
 
-async function authenticate(ctx: HttpContext, request: FastifyRequest): Promise<RequestAuth> {
+/** `next(value)`, without a promise unless `value` is one. */
+function andThen<T>(value: T | Promise<T>, next: (value: T) => void): void | Promise<void> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/**
+ * A step as a callback-style Fastify hook: a synchronous step costs no
+ * promise and no microtask, which on `/me` was most of curfew's own work
+ * per request (bench/RESULTS.md).
+ */
+function asHook(step: AuthStep): preHandlerHookHandler {
+  return (request, _reply, done) => {
+    let result: void | Promise<void>;
+    try {
+      result = step(request);
+    } catch (error) {
+      done(error as FastifyError);
+      return;
+    }
+    if (result instanceof Promise) result.then(() => done(), (error: unknown) => done(error as FastifyError));
+    else done();
+  };
+}
+
+/** One RequestAuth per verified token and transport, so a cached token costs no new object. */
+const requestAuths = { cookie: new WeakMap<AccessClaims, RequestAuth>(), bearer: new WeakMap<AccessClaims, RequestAuth>() };
+
+function requestAuth(claims: AccessClaims, via: RequestAuth['via']): RequestAuth {
+  let auth = requestAuths[via].get(claims);
+  if (auth === undefined) {
+    auth = { ...claims, via };
+    requestAuths[via].set(claims, auth);
+  }
+  return auth;
+}
+
+function authenticate(ctx: HttpContext, request: FastifyRequest): RequestAuth | Promise<RequestAuth> {
   if (request.auth) return request.auth;
   let token = request.cookies[ctx.config.cookies.accessName];
   let via: RequestAuth['via'] = 'cookie';
@@ -36,27 +76,78 @@ async function authenticate(ctx: HttpContext, request: FastifyRequest): Promise<
     via = 'bearer';
   }
   if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication credentials were not provided.');
-  const claims = await ctx.services.auth.service.verifyAccessToken(token);
+  const { service } = ctx.services.auth;
+  const cached = service.verifyCachedAccessToken(token);
+  if (cached !== null) return admit(ctx, request, cached, via);
+  return service.verifyAccessToken(token).then((claims) => admit(ctx, request, claims, via));
+}
+
+function admit(
+  ctx: HttpContext,
+  request: FastifyRequest,
+  claims: AccessClaims | undefined,
+  via: RequestAuth['via'],
+): RequestAuth | Promise<RequestAuth> {
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid, expired or revoked.');
-  request.auth = { ...claims, via };
+  const auth = requestAuth(claims, via);
+  request.auth = auth;
   // Authenticated requests are activity: the user's and the session's
   // last_seen_at, each throttled in memory to one write a minute.
   ctx.services.presence.touch(claims.userId);
-  // Awaited (it is one write a minute per session) so no write outlives the request.
-  await ctx.services.auth.sessions.touch(claims.sessionId).catch((error: unknown) => {
-    request.log.warn({ err: error }, 'session activity write failed');
-  });
-  return request.auth;
+  const write = ctx.services.auth.sessions.touch(claims.sessionId);
+  if (write === undefined) return auth;
+  // Awaited (one write a minute per session) so no write outlives the request.
+  return write.then(
+    () => auth,
+    (error: unknown) => {
+      request.log.warn({ err: error }, 'session activity write failed');
+      return auth;
+    },
+  );
+}
+
+/** For unsafe methods authenticated by cookie: the Origin allow-list and the signed double-submit token. */
+function checkCsrf(ctx: HttpContext, request: FastifyRequest, auth: RequestAuth): void {
+  if (auth.via !== 'cookie' || SAFE_METHODS.has(request.method)) return;
+  const header = request.headers['x-csrftoken'];
+  const failure = csrfFailure(
+    ctx.services.auth.csrf,
+    {
+      origin: request.headers.origin,
+      header: typeof header === 'string' ? header : undefined,
+      cookie: request.cookies[ctx.config.cookies.csrfName],
+      sessionId: auth.sessionId,
+    },
+    ctx.config.allowedOrigins,
+  );
+  if (failure !== undefined) throw new AppError('CSRF_FAILED', failure);
+}
+
+/** A valid, unrevoked access token (the access cookie, or `Authorization: Bearer`), else 401 UNAUTHENTICATED. */
+export function userCheck(ctx: HttpContext): AuthStep {
+  return (request) => andThen(authenticate(ctx, request), () => undefined);
+}
+
+/** userCheck, then the CSRF check for unsafe methods authenticated by cookie. */
+export function csrfCheck(ctx: HttpContext): AuthStep {
+  return (request) => andThen(authenticate(ctx, request), (auth) => checkCsrf(ctx, request, auth));
+}
+
+/** csrfCheck, then the `admin` role, else 403 FORBIDDEN. */
+export function adminCheck(ctx: HttpContext): AuthStep {
+  return (request) =>
+    andThen(authenticate(ctx, request), (auth) => {
+      checkCsrf(ctx, request, auth);
+      if (auth.role !== 'admin') throw new AppError('FORBIDDEN', 'This needs the admin role.');
+    });
 }
 
 /**
  * preHandler: a valid, unrevoked access token (the access cookie, or an
  * `Authorization: Bearer` header) or 401 UNAUTHENTICATED. No database query.
  */
-export function requireUser(ctx: HttpContext): PreHandler {
-  return async (request) => {
-    await authenticate(ctx, request);
-  };
+export function requireUser(ctx: HttpContext): preHandlerHookHandler {
+  return asHook(userCheck(ctx));
 }
 
 /**
@@ -65,30 +156,11 @@ export function requireUser(ctx: HttpContext): PreHandler {
  * `X-CSRFToken` equal to the CSRF cookie and issued to this session; else 403
  * CSRF_FAILED. Unauthenticated requests get 401 before any CSRF check.
  */
-export function requireCsrf(ctx: HttpContext): PreHandler {
-  return async (request) => {
-    const auth = await authenticate(ctx, request);
-    if (auth.via !== 'cookie' || SAFE_METHODS.has(request.method)) return;
-    const header = request.headers['x-csrftoken'];
-    const failure = csrfFailure(
-      ctx.services.auth.csrf,
-      {
-        origin: request.headers.origin,
-        header: typeof header === 'string' ? header : undefined,
-        cookie: request.cookies[ctx.config.cookies.csrfName],
-        sessionId: auth.sessionId,
-      },
-      ctx.config.allowedOrigins,
-    );
-    if (failure !== undefined) throw new AppError('CSRF_FAILED', failure);
-  };
+export function requireCsrf(ctx: HttpContext): preHandlerHookHandler {
+  return asHook(csrfCheck(ctx));
 }
 
 /** preHandler: requireCsrf, then the `admin` role or 403 FORBIDDEN. */
-export function requireAdmin(ctx: HttpContext): PreHandler {
-  const csrf = requireCsrf(ctx);
-  return async (request, reply) => {
-    await csrf(request, reply);
-    if (request.auth?.role !== 'admin') throw new AppError('FORBIDDEN', 'This needs the admin role.');
-  };
+export function requireAdmin(ctx: HttpContext): preHandlerHookHandler {
+  return asHook(adminCheck(ctx));
 }

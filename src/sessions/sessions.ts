@@ -60,15 +60,17 @@ export class SessionService {
    * An authenticated request on this session: moves `last_seen_at` and the
    * idle expiry, written at most once per touch interval per session (per
    * instance), so a busy client costs one write a minute, not one per request.
+   * Returns the write, or undefined when none was due (no promise on the
+   * per-request hot path).
    */
-  async touch(sessionId: string): Promise<void> {
+  touch(sessionId: string): Promise<void> | undefined {
     const now = this.clock.now();
     const interval = this.options.touchIntervalMs ?? 60_000;
     const last = this.lastTouch.get(sessionId);
-    if (last !== undefined && now - last < interval) return;
+    if (last !== undefined && now - last < interval) return undefined;
     if (this.lastTouch.size >= MAX_TRACKED_TOUCHES) this.forgetTouchesBefore(now - interval);
     this.lastTouch.set(sessionId, now);
-    await this.sessions.touch(sessionId, now, now + this.options.idleMs);
+    return this.sessions.touch(sessionId, now, now + this.options.idleMs);
   }
 
   private forgetTouchesBefore(cutoff: number): void {

@@ -78,13 +78,26 @@ export class AccessTokens {
 
   /** The claims of a valid, unrevoked access token; undefined for anything else. Never throws. */
   async verify(token: string): Promise<AccessClaims | undefined> {
-    const now = this.clock.now();
-    let claims = this.cache.get(token, now);
-    if (claims === undefined) {
-      claims = await this.verifySignature(token, now);
-      if (claims === undefined) return undefined;
-      this.cache.set(token, claims);
-    }
+    const cached = this.verifyCached(token);
+    if (cached !== null) return cached;
+    const claims = await this.verifySignature(token, this.clock.now());
+    if (claims === undefined) return undefined;
+    this.cache.set(token, claims);
+    return this.unrevoked(claims);
+  }
+
+  /**
+   * verify() for a token this instance already verified, without a promise
+   * (the per-request hot path): its claims, or undefined when it has been
+   * revoked; null when it is not in the cache (expired or never seen), and
+   * only verify() can tell.
+   */
+  verifyCached(token: string): AccessClaims | undefined | null {
+    const claims = this.cache.get(token, this.clock.now());
+    return claims === undefined ? null : this.unrevoked(claims);
+  }
+
+  private unrevoked(claims: AccessClaims): AccessClaims | undefined {
     return this.revocations.isRevoked(claims.sessionId, claims.userId, claims.sessionCreatedAt) ? undefined : claims;
   }
 

@@ -1,7 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { AppError } from '../errors.js';
-import { installAuth, requireUser } from '../http/auth.js';
+import { installAuth, userCheck } from '../http/auth.js';
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext, RouteModule } from '../http/context.js';
 
@@ -40,7 +40,7 @@ export const wsRoutes: RouteModule = async (root, ctx) => {
 
 function socketRoute(app: FastifyInstance, ctx: HttpContext): void {
   const presence = ctx.services.presence;
-  const authenticate = requireUser(ctx);
+  const authenticate = userCheck(ctx);
   const alive = new Map<WebSocket, SocketState>();
   const view = ctx.services.auth.view;
 
@@ -91,7 +91,7 @@ function socketRoute(app: FastifyInstance, ctx: HttpContext): void {
         if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin)) {
           throw new AppError('FORBIDDEN', 'The request origin is not allowed.');
         }
-        await authenticate(request, reply);
+        await authenticate(request);
       },
     },
     (socket, request) => {

@@ -1,6 +1,6 @@
 import type { preValidationAsyncHookHandler } from 'fastify';
 import type { RouteModule } from '../context.js';
-import { installAuth, requireAdmin } from '../auth.js';
+import { adminCheck, installAuth } from '../auth.js';
 import { guardedRequest, sendRefusal } from '../cron-guard.js';
 import { errorBodySchema } from '../error-handler.js';
 import { iso, runSummaryBody, runSummarySchema, tokenQuery } from './cron-schemas.js';
@@ -36,7 +36,7 @@ const jobStatusSchema = {
  */
 export const cronStatusRoutes: RouteModule = (app, ctx) => {
   installAuth(app);
-  const admin = requireAdmin(ctx);
+  const admin = adminCheck(ctx);
   const access: preValidationAsyncHookHandler = async (request, reply) => {
     const decision = await ctx.services.triggers.admit(guardedRequest(request), { throttled: false });
     if (decision.ok) return;
@@ -44,7 +44,7 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
     const maybeSession =
       request.cookies[ctx.config.cookies.accessName] !== undefined || JWT_BEARER.test(request.headers.authorization ?? '');
     if (maybeSession && (decision.code === 'CRON_UNAUTHORIZED' || decision.code === 'CRON_NOT_CONFIGURED')) {
-      return admin(request, reply);
+      return admin(request);
     }
     return sendRefusal(ctx.services, request, reply, decision);
   };
