@@ -18,6 +18,10 @@ const MAX_PARAM_LENGTH = 500;
 /** Fastify's default keep-alive timeout, kept with our own server. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
+/** Where the server's listener leaves the request id for Fastify's genReqId. */
+const REQUEST_ID_KEY = Symbol('curfew.requestId');
+type TaggedRequest = IncomingMessage & { [REQUEST_ID_KEY]?: string };
+
 /** Accept a caller's correlation id when it is well formed, else make one. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -44,7 +48,6 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     guard: ctx.services.triggers,
     metrics: ctx.services.metrics,
     logger: ctx.logger,
-    requestId,
     clientIp: config.trustProxy ? undefined : (req) => req.socket.remoteAddress,
     ipAllowlisted: config.cron.ipAllowlist.length > 0,
   });
@@ -55,12 +58,17 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    genReqId: requestId,
-    // Fastify's own HTTP/1 server with its timeouts, the trigger gate in front of its handler.
+    genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
+    // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
+    // request its id and the x-request-id answer header (cheaper here than in
+    // a hook), then lets the trigger gate refuse what it can, then Fastify.
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
-        if (!gate(req, res)) handler(req, res);
+      const server = createServer((req: TaggedRequest, res) => {
+        const id = requestId(req);
+        req[REQUEST_ID_KEY] = id;
+        res.setHeader('x-request-id', id);
+        if (!gate(req, res, id)) handler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = 0;
@@ -69,9 +77,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Errors raised before routing (a malformed percent-escape in the URL) get our envelope too.
-    frameworkErrors: (error, request, reply) => {
-      // Answered before the onRequest hooks, so the request id is set here too.
-      reply.header('x-request-id', request.id);
+    frameworkErrors: (error, _request, reply) => {
       void sendError(reply, 400, 'BAD_REQUEST', error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL.' : 'Bad request.');
     },
   });
@@ -84,10 +90,6 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   // Bodies are JSON or forms; Fastify's default text/plain parser would let a
   // plain string reach handlers that expect an object (415 instead).
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
 
   await app.register(fastifyCookie);
 

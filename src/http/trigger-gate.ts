@@ -36,8 +36,6 @@ export interface TriggerGateOptions {
   readonly guard: TriggerGuard;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** The same request id Fastify would give the request. */
-  readonly requestId: (req: IncomingMessage) => string;
   /**
    * The client's address when the socket's peer is the client (no trusted
    * proxy); undefined defers every IP-dependent decision to Fastify.
@@ -47,8 +45,8 @@ export interface TriggerGateOptions {
   readonly ipAllowlisted: boolean;
 }
 
-/** `(req, res) => handled`: true when the gate answered the request itself. */
-export type TriggerGate = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** `(req, res, requestId) => handled`: true when the gate answered the request itself. */
+export type TriggerGate = (req: IncomingMessage, res: ServerResponse, requestId: string) => boolean;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -90,7 +88,7 @@ export function triggerGate(options: TriggerGateOptions): TriggerGate {
     return body;
   };
 
-  return (req, res) => {
+  return (req, res, reqId) => {
     const url = req.url ?? '';
     if (url.includes('?') || url.includes('%')) return false;
     if (!routes.matches(req.method ?? '', url)) return false;
@@ -111,17 +109,17 @@ export function triggerGate(options: TriggerGateOptions): TriggerGate {
       route: url,
     });
     if (result.ok) return false;
-    refuse(req, res, result);
+    refuse(req, res, reqId, result);
     return true;
   };
 
-  function refuse(req: IncomingMessage, res: ServerResponse, refusal: GuardRefusal): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, reqId: string, refusal: GuardRefusal): void {
     const started = performance.now();
-    const reqId = options.requestId(req);
     metrics.triggerRejections.inc({ code: refusal.code });
     const body = bodyOf(refusal);
     // A flat [name, value, ...] list: Node's cheapest form of writeHead.
-    const head = ['x-request-id', reqId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
+    // x-request-id is already set by the server's listener.
+    const head = ['content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
     for (const [name, value] of Object.entries(refusal.headers)) head.push(name, value);
     res.writeHead(refusal.status, head);
     res.end(body);
