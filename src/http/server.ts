@@ -59,9 +59,6 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
-    // Fastify's per-request lines are info lines: below info they are never
-    // written, but building them still cost ~5 µs a request (bench/RESULTS.md).
-    disableRequestLogging: !ctx.logger.isLevelEnabled('info'),
     // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
     // request its id and the x-request-id answer header (cheaper here than in
     // a hook), then lets the trigger gate refuse what it can, then Fastify.
