@@ -40,8 +40,8 @@ export function checkInactiveUsers(options: SweepOptions): (context: JobContext)
 
     for (;;) {
       signal.throwIfAborted();
-      const ids = await repository.markInactiveOffline(cutoff, now, batchSize);
-      connectionsRemoved += await repository.deleteConnectionsOfUsers(ids);
+      const { userIds: ids, connectionsRemoved: removed } = await repository.markInactiveOffline(cutoff, now, batchSize);
+      connectionsRemoved += removed;
       markedOffline += ids.length;
       if (ids.length > 0) await bus.publish({ online: [], offline: ids });
       report();
