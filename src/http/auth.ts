@@ -66,16 +66,38 @@ function requestAuth(claims: AccessClaims, via: RequestAuth['via']): RequestAuth
   return auth;
 }
 
+/**
+ * The access token a request carries: the access cookie, else an
+ * `Authorization: Bearer` header. Shared with the /me fast path.
+ */
+export function accessTokenOf(cookie: string | undefined, authorization: string | undefined): { token: string; via: RequestAuth['via'] } | undefined {
+  if (cookie) return { token: cookie, via: 'cookie' };
+  if (authorization !== undefined && authorization.startsWith('Bearer ')) {
+    const token = authorization.slice('Bearer '.length).trim();
+    if (token) return { token, via: 'bearer' };
+  }
+  return undefined;
+}
+
+/**
+ * Authenticated requests are activity: the user's and the session's
+ * last_seen_at, each throttled in memory to one write a minute. Returns the
+ * session write when one was due (awaited, so no write outlives its
+ * request); it never rejects: a failed write is logged and the request goes on.
+ */
+export function recordActivity(ctx: HttpContext, claims: AccessClaims, onWriteFailed: (error: unknown) => void): Promise<void> | undefined {
+  ctx.services.presence.touch(claims.userId);
+  return ctx.services.auth.sessions.touch(claims.sessionId)?.catch(onWriteFailed);
+}
+
+/** The warning logged when a session's activity write fails (the request still succeeds). */
+export const ACTIVITY_WRITE_FAILED = 'session activity write failed';
+
 function authenticate(ctx: HttpContext, request: FastifyRequest): RequestAuth | Promise<RequestAuth> {
   if (request.auth) return request.auth;
-  let token = request.cookies[ctx.config.cookies.accessName];
-  let via: RequestAuth['via'] = 'cookie';
-  const header = request.headers.authorization;
-  if (!token && header !== undefined && header.startsWith('Bearer ')) {
-    token = header.slice('Bearer '.length).trim();
-    via = 'bearer';
-  }
-  if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication credentials were not provided.');
+  const credential = accessTokenOf(request.cookies[ctx.config.cookies.accessName], request.headers.authorization);
+  if (credential === undefined) throw new AppError('UNAUTHENTICATED', 'Authentication credentials were not provided.');
+  const { token, via } = credential;
   const { service } = ctx.services.auth;
   const cached = service.verifyCachedAccessToken(token);
   if (cached !== null) return admit(ctx, request, cached, via);
@@ -91,19 +113,8 @@ function admit(
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid, expired or revoked.');
   const auth = requestAuth(claims, via);
   request.auth = auth;
-  // Authenticated requests are activity: the user's and the session's
-  // last_seen_at, each throttled in memory to one write a minute.
-  ctx.services.presence.touch(claims.userId);
-  const write = ctx.services.auth.sessions.touch(claims.sessionId);
-  if (write === undefined) return auth;
-  // Awaited (one write a minute per session) so no write outlives the request.
-  return write.then(
-    () => auth,
-    (error: unknown) => {
-      request.log.warn({ err: error }, 'session activity write failed');
-      return auth;
-    },
-  );
+  const write = recordActivity(ctx, claims, (error) => request.log.warn({ err: error }, ACTIVITY_WRITE_FAILED));
+  return write === undefined ? auth : write.then(() => auth);
 }
 
 /** For unsafe methods authenticated by cookie: the Origin allow-list and the signed double-submit token. */

@@ -11,6 +11,7 @@ import { installAuth } from './auth.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
+import { meFastPath } from './me-fast-path.js';
 import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -51,6 +52,8 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     clientIp: config.trustProxy ? undefined : (req) => req.socket.remoteAddress,
     ipAllowlisted: config.cron.ipAllowlist.length > 0,
   });
+  // Reads the access cookie with the cookie plugin's own parser (registered below).
+  const me = meFastPath(ctx, () => app.parseCookie);
   const app = Fastify({
     // Typed as Fastify's base logger so route modules see the default instance type.
     loggerInstance: ctx.logger as FastifyBaseLogger,
@@ -61,14 +64,17 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
     // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
     // request its id and the x-request-id answer header (cheaper here than in
-    // a hook), then lets the trigger gate refuse what it can, then Fastify.
+    // a hook), then lets the trigger gate refuse and the /me fast path answer
+    // what they can from memory, then hands the rest to Fastify.
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     serverFactory: (handler) => {
       const server = createServer((req: TaggedRequest, res) => {
         const id = requestId(req);
+        // The early answers write their whole head at once, x-request-id included.
+        if (gate(req, res, id) || me(req, res, id)) return;
         req[REQUEST_ID_KEY] = id;
         res.setHeader('x-request-id', id);
-        if (!gate(req, res, id)) handler(req, res);
+        handler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = 0;
