@@ -82,12 +82,12 @@ export function accessTokenOf(cookie: string | undefined, authorization: string 
 /**
  * Authenticated requests are activity: the user's and the session's
  * last_seen_at, each throttled in memory to one write a minute. Returns the
- * session write when one was due (awaited, so no write outlives its
- * request); it never rejects: a failed write is logged and the request goes on.
+ * session write when one was due: callers await it (so no write outlives its
+ * request) and, when it fails, log ACTIVITY_WRITE_FAILED and answer anyway.
  */
-export function recordActivity(ctx: HttpContext, claims: AccessClaims, onWriteFailed: (error: unknown) => void): Promise<void> | undefined {
+export function recordActivity(ctx: HttpContext, claims: AccessClaims): Promise<void> | undefined {
   ctx.services.presence.touch(claims.userId);
-  return ctx.services.auth.sessions.touch(claims.sessionId)?.catch(onWriteFailed);
+  return ctx.services.auth.sessions.touch(claims.sessionId);
 }
 
 /** The warning logged when a session's activity write fails (the request still succeeds). */
@@ -113,8 +113,15 @@ function admit(
   if (!claims) throw new AppError('UNAUTHENTICATED', 'The access token is invalid, expired or revoked.');
   const auth = requestAuth(claims, via);
   request.auth = auth;
-  const write = recordActivity(ctx, claims, (error) => request.log.warn({ err: error }, ACTIVITY_WRITE_FAILED));
-  return write === undefined ? auth : write.then(() => auth);
+  const write = recordActivity(ctx, claims);
+  if (write === undefined) return auth;
+  return write.then(
+    () => auth,
+    (error: unknown) => {
+      request.log.warn({ err: error }, ACTIVITY_WRITE_FAILED);
+      return auth;
+    },
+  );
 }
 
 /** For unsafe methods authenticated by cookie: the Origin allow-list and the signed double-submit token. */
