@@ -11,6 +11,12 @@ export type MeFastPath = (req: IncomingMessage, res: ServerResponse, requestId: 
 
 const ME_PATH = /^\/api\/v1\/me\/?$/;
 
+/** A serialised answer and its Content-Length. */
+interface Body {
+  readonly text: string;
+  readonly length: string;
+}
+
 /**
  * `GET /api/v1/me/` answered in the server's listener when the whole answer
  * is already in memory: the request carries an access token this instance
@@ -30,7 +36,7 @@ export function meFastPath(ctx: HttpContext, parseCookie: () => CookieParser): M
   const accessName = ctx.config.cookies.accessName;
   const logger = ctx.logger;
   // The body depends only on the verified claims: serialise it once per token.
-  const bodies = new WeakMap<AccessClaims, string>();
+  const bodies = new WeakMap<AccessClaims, Body>();
 
   return (req, res, reqId) => {
     if (req.method !== 'GET' || !ME_PATH.test(req.url ?? '')) return false;
@@ -44,7 +50,8 @@ export function meFastPath(ctx: HttpContext, parseCookie: () => CookieParser): M
     const started = logger.isLevelEnabled('info') ? performance.now() : undefined;
     let body = bodies.get(claims);
     if (body === undefined) {
-      body = JSON.stringify({ id: claims.userId, email: claims.email, role: claims.role });
+      const text = JSON.stringify({ id: claims.userId, email: claims.email, role: claims.role });
+      body = { text, length: String(Buffer.byteLength(text)) };
       bodies.set(claims, body);
     }
     const write = recordActivity(ctx, claims);
@@ -63,9 +70,9 @@ export function meFastPath(ctx: HttpContext, parseCookie: () => CookieParser): M
   };
 
   /** 200 with the body; with info logging on, the one access-log line. */
-  function answer(req: IncomingMessage, res: ServerResponse, reqId: string, body: string, started: number | undefined): void {
-    res.writeHead(200, ['x-request-id', reqId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))]);
-    res.end(body);
+  function answer(req: IncomingMessage, res: ServerResponse, reqId: string, body: Body, started: number | undefined): void {
+    res.writeHead(200, ['x-request-id', reqId, 'content-type', 'application/json; charset=utf-8', 'content-length', body.length]);
+    res.end(body.text);
     if (started === undefined) return;
     logger.info(
       {

@@ -64,14 +64,14 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
     // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
     // request its id and the x-request-id answer header (cheaper here than in
-    // a hook), then lets the trigger gate refuse and the /me fast path answer
-    // what they can from memory, then hands the rest to Fastify.
+    // a hook), then lets the /me fast path answer and the trigger gate refuse
+    // what they can from memory (disjoint paths), then hands the rest to Fastify.
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     serverFactory: (handler) => {
       const server = createServer((req: TaggedRequest, res) => {
         const id = requestId(req);
         // The early answers write their whole head at once, x-request-id included.
-        if (gate(req, res, id) || me(req, res, id)) return;
+        if (me(req, res, id) || gate(req, res, id)) return;
         req[REQUEST_ID_KEY] = id;
         res.setHeader('x-request-id', id);
         handler(req, res);
