@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/index.js';
 import type { Database, PreparedStatement, Storage } from './database.js';
@@ -26,8 +26,35 @@ function openSqlite(path: string): Storage {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.defaultSafeIntegers(false);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return storageOver(db, 'sqlite');
+}
+
+/** Distinct SQL texts kept prepared; curfew issues a few hundred. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * better-sqlite3 as Kysely's SQLite driver sees it, with statements reused
+ * by SQL text: the driver prepares on every query, and preparing cost about
+ * as much as running most of curfew's queries. Bounded (oldest out first);
+ * a statement still being iterated by a stream is never handed out twice.
+ * SQLite re-prepares a statement itself when the schema changes.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text) {
+      const cached = statements.get(text);
+      if (cached !== undefined && !cached.busy) return cached;
+      const statement = database.prepare(text);
+      if (cached === undefined) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Storage {
