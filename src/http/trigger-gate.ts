@@ -114,7 +114,8 @@ export function triggerGate(options: TriggerGateOptions): TriggerGate {
   };
 
   function refuse(req: IncomingMessage, res: ServerResponse, reqId: string, refusal: GuardRefusal): void {
-    const started = performance.now();
+    const level = refusal.status >= 500 ? 'warn' : 'info';
+    const started = logger.isLevelEnabled(level) ? performance.now() : undefined;
     metrics.triggerRejections.inc({ code: refusal.code });
     const body = bodyOf(refusal);
     // A flat [name, value, ...] list in one writeHead: Node's cheapest form.
@@ -123,8 +124,7 @@ export function triggerGate(options: TriggerGateOptions): TriggerGate {
     res.writeHead(refusal.status, head);
     res.end(body);
     // What Fastify's request logging would have said, in one line; `req`'s serializer redacts the URL.
-    const level = refusal.status >= 500 ? 'warn' : 'info';
-    if (logger.isLevelEnabled(level)) {
+    if (started !== undefined) {
       logger[level](
         {
           reqId,
