@@ -58,13 +58,18 @@ export function meFastPath(ctx: HttpContext, parseCookie: () => CookieParser): M
     if (write === undefined) answer(req, res, reqId, body, started);
     else {
       const payload = body;
-      write.then(
-        () => answer(req, res, reqId, payload, started),
-        (error: unknown) => {
-          logger.warn({ err: error, reqId }, ACTIVITY_WRITE_FAILED);
-          answer(req, res, reqId, payload, started);
-        },
-      );
+      write
+        .then(
+          () => answer(req, res, reqId, payload, started),
+          (error: unknown) => {
+            logger.warn({ err: error, reqId }, ACTIVITY_WRITE_FAILED);
+            answer(req, res, reqId, payload, started);
+          },
+        )
+        .catch((error: unknown) => {
+          logger.error({ err: error, reqId }, 'early answer failed');
+          res.destroy();
+        });
     }
     return true;
   };

@@ -71,7 +71,17 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
       const server = createServer((req: TaggedRequest, res) => {
         const id = requestId(req);
         // The early answers write their whole head at once, x-request-id included.
-        if (me(req, res, id) || gate(req, res, id)) return;
+        try {
+          if (me(req, res, id) || gate(req, res, id)) return;
+        } catch (error) {
+          // Never expected; but a throw here would reach no error handler, so
+          // log it and let Fastify answer (or drop a half-answered socket).
+          ctx.logger.error({ err: error, reqId: id }, 'early answer failed');
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+        }
         req[REQUEST_ID_KEY] = id;
         res.setHeader('x-request-id', id);
         handler(req, res);

@@ -76,6 +76,23 @@ describe('GET /api/v1/me/ fast path (answered from memory before Fastify)', () =
     assert.ok(handledByFastify(t, anonymous));
   });
 
+  it('survives a throw in the early answer: logged, and Fastify answers', async () => {
+    const { service } = t.app.services.auth;
+    const original = service.verifyCachedAccessToken.bind(service);
+    service.verifyCachedAccessToken = () => {
+      throw new Error('boom');
+    };
+    try {
+      const response = await alice.get('/api/v1/me/');
+      assert.equal(response.status, 500, 'the route met the same throw and answered the envelope');
+      assert.ok(handledByFastify(t, response));
+      assert.ok(t.logs.lines.some((line) => line.includes('early answer failed') && line.includes(response.headers.get('x-request-id') ?? '?')));
+    } finally {
+      service.verifyCachedAccessToken = original;
+    }
+    assert.equal((await alice.get('/api/v1/me/')).status, 200, 'and the server is still up');
+  });
+
   it('honours the revocation view: a logged-out token goes to the route, which refuses it', async () => {
     const token = alice.cookie('access_token') ?? '';
     const logout = await alice.post('/api/v1/logout/', { headers: csrfHeaders(alice) });
