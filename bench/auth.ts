@@ -131,16 +131,14 @@ async function benchRefresh(server: ChildServer, name: string): Promise<Row> {
   return { ...row(name, result, note), cpuUs: ((processCpuMs(server.pid) - serverCpu) * 1000) / requests };
 }
 
-async function rawArgon2(): Promise<Row> {
-  const params = loadConfig({ env: {}, secretKey: 'x'.repeat(32) }).auth.argon2;
-  const hasher = new PasswordHasher(params);
+/** One round of raw argon2id hashing in this process: hashes/s and every hash's latency. */
+async function rawArgon2Round(hasher: PasswordHasher, seconds: number): Promise<{ rate: number; latencies: number[] }> {
   const latencies: number[] = [];
-  const until = performance.now() + DURATION * 1000;
+  const until = performance.now() + seconds * 1000;
   const started = performance.now();
   // As many hashes in flight as libuv has threads (the login route runs on the same pool).
-  const lanes = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   await Promise.all(
-    Array.from({ length: lanes }, async () => {
+    Array.from({ length: HASH_LANES }, async () => {
       while (performance.now() < until) {
         const t0 = performance.now();
         await hasher.hash(PASSWORD);
@@ -148,16 +146,65 @@ async function rawArgon2(): Promise<Row> {
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((x, y) => x - y);
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return {
-    name: `raw argon2id hash (m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism})`,
-    rps: latencies.length / seconds,
-    p50: pick(0.5),
-    p99: pick(0.99),
-    note: `${lanes} in flight, in-process`,
-  };
+  return { rate: latencies.length / ((performance.now() - started) / 1000), latencies };
+}
+
+const HASH_LANES = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * Login beside the raw hash rate, alternating ROUNDS rounds of each (the hash
+ * rate alone drifts by ±10 % over a minute here, so one phase after the
+ * other compared two different machines); medians count.
+ */
+async function benchLogin(server: ChildServer, log: (line: string) => void): Promise<Row[]> {
+  const params = loadConfig({ env: {}, secretKey: 'x'.repeat(32) }).auth.argon2;
+  const hasher = new PasswordHasher(params);
+  const logins: number[] = [];
+  const hashes: number[] = [];
+  const loginLatencies: number[] = [];
+  const hashLatencies: number[] = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    log(`round ${round}/${ROUNDS}: POST /api/v1/login/ (SQLite), then raw argon2id, ${ROUND_SECONDS} s each`);
+    const started = performance.now();
+    const result = await autocannon({
+      url: `${server.url}/api/v1/login/`,
+      method: 'POST',
+      connections: 8,
+      duration: ROUND_SECONDS,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+    });
+    if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`login failed ${result.non2xx + result.errors + result.timeouts} times`);
+    logins.push(result.requests.total / ((performance.now() - started) / 1000));
+    loginLatencies.push(result.latency.p50, result.latency.p99);
+    const raw = await rawArgon2Round(hasher, ROUND_SECONDS);
+    hashes.push(raw.rate);
+    hashLatencies.push(...raw.latencies);
+  }
+  hashLatencies.sort((x, y) => x - y);
+  const pick = (q: number) => hashLatencies[Math.min(hashLatencies.length - 1, Math.floor(q * hashLatencies.length))];
+  const rounds = (values: readonly number[]) => values.map((value) => value.toFixed(0)).join(', ');
+  return [
+    {
+      name: 'POST /api/v1/login/ (SQLite)',
+      rps: median(logins),
+      p50: median(loginLatencies.filter((_, index) => index % 2 === 0)),
+      p99: median(loginLatencies.filter((_, index) => index % 2 === 1)),
+      note: `8 connections; median of ${ROUNDS} rounds alternating with the raw hashes (${rounds(logins)})`,
+    },
+    {
+      name: `raw argon2id hash (m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism})`,
+      rps: median(hashes),
+      p50: pick(0.5),
+      p99: pick(0.99),
+      note: `${HASH_LANES} in flight, in-process; median of ${ROUNDS} rounds (${rounds(hashes)})`,
+    },
+  ];
 }
 
 async function postgresReachable(): Promise<boolean> {
@@ -224,27 +271,11 @@ export default async function main(args: string[] = []): Promise<void> {
       log(`POST /api/v1/login/refresh/ (SQLite), ${DURATION} s`);
       rows.push(await benchRefresh(sqlite, 'POST /api/v1/login/refresh/ (SQLite)'));
     }
-    if (wanted('login')) {
-      log(`POST /api/v1/login/ (SQLite), ${DURATION} s`);
-      const result = await autocannon({
-        url: `${sqlite.url}/api/v1/login/`,
-        method: 'POST',
-        connections: 8,
-        duration: DURATION,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-      });
-      rows.push(row('POST /api/v1/login/ (SQLite)', result, '8 connections'));
-    }
+    if (wanted('login')) rows.push(...(await benchLogin(sqlite, log)));
   } finally {
     await bare.stop();
     await sqlite.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-
-  if (wanted('login')) {
-    log(`raw argon2id hashes, ${DURATION} s`);
-    rows.push(await rawArgon2());
   }
 
   if (wanted('refresh')) await benchRefreshPostgres(rows, log);
@@ -296,7 +327,7 @@ function printTable(rows: readonly Row[]): void {
     '|---|---:|---|',
     target('/me ≥ 0.8× ceiling (median req/s)', me / ceiling, `${(me / ceiling).toFixed(2)}×`, me / ceiling >= 0.8),
     `| /me vs ceiling by server CPU per request (bare µs / me µs) | ${Number.isNaN(cpuRatio) ? 'not run' : `${cpuRatio.toFixed(2)}×`} | context |`,
-    target('login ≥ 0.85× raw hash rate', loginRate / raw, `${(loginRate / raw).toFixed(2)}×`, loginRate / raw >= 0.85),
+    target('login ≥ 0.85× raw hash rate (medians of alternating rounds)', loginRate / raw, `${(loginRate / raw).toFixed(2)}×`, loginRate / raw >= 0.85),
     target('refresh ≥ 1,500/s on PostgreSQL', refreshPg, `${refreshPg.toFixed(0)}/s`, refreshPg >= 1500),
   );
   process.stdout.write(`${lines.join('\n')}\n`);
