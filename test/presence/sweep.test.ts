@@ -72,9 +72,13 @@ describe('check-inactive-users with a fake clock', () => {
     assert.equal((await repo.find(late.id))?.online, 0);
     await observer.waitFor(sawOffline(late.id), 'late offline pushed');
 
-    // The socket is still open: its next message brings the user back online.
+    // The socket is still open: its next message brings the user back online. Only
+    // messages from here on count: the observer may hold a late copy of early's first
+    // online diff (delivered through the bus after it connected), and matching that
+    // would read the row in the middle of the re-attach.
+    const from = observer.messages.length;
     earlyTab.socket.send('{"type":"active"}');
-    const back = await observer.waitFor((m) => m.type === 'presence' && (m.online ?? []).includes(early.id), 'early back online');
+    const back = await observer.waitFor((m) => m.type === 'presence' && (m.online ?? []).includes(early.id), 'early back online', from);
     assert.ok(back);
     const again = await repo.find(early.id);
     assert.equal(again?.online, 1);
