@@ -1,3 +1,4 @@
+import type { MissedSlot } from './run-request.js';
 import { latestSlot, slotsBetween, type ParsedSchedule } from './schedule.js';
 import type { CatchUpPolicy } from './types.js';
 
@@ -11,8 +12,8 @@ export interface DueSlot {
 export interface DueDecision {
   /** Slots to run, oldest first. */
   readonly run: readonly DueSlot[];
-  /** Slots the policy gives up; recorded as `missed` so a gap is visible. */
-  readonly missed: readonly number[];
+  /** Slots the policy gives up, with why; recorded as `missed` so a gap is visible. */
+  readonly missed: readonly MissedSlot[];
 }
 
 export interface DecideOptions {
@@ -58,19 +59,23 @@ export function decideDue(
   const current = pending.at(-1);
   if (current === undefined) return { run: [], missed: [] };
   const isLate = (slot: number) => now - slot > onTimeMs;
-  const older = pending.slice(0, -1);
+  const older = pending.slice(0, -1).map(caughtUp);
 
   switch (policy.kind) {
     case 'latest':
       return { run: [{ slot: current, late: isLate(current) }], missed: older };
     case 'none':
-      return isLate(current) ? { run: [], missed: pending } : { run: [{ slot: current, late: false }], missed: older };
+      return isLate(current) ? { run: [], missed: pending.map(caughtUp) } : { run: [{ slot: current, late: false }], missed: older };
     case 'all': {
       const from = now - policy.windowMs;
       return {
         run: pending.filter((slot) => slot >= from).map((slot) => ({ slot, late: isLate(slot) })),
-        missed: pending.filter((slot) => slot < from),
+        missed: pending.filter((slot) => slot < from).map(caughtUp),
       };
     }
   }
+}
+
+function caughtUp(slot: number): MissedSlot {
+  return { slot, reason: 'catch-up' };
 }

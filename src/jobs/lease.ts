@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { JobLeasesRepository } from '../db/repositories/job-leases.js';
+import { delay, systemTimers, type Timers } from './timers.js';
 
 /** The lease store the runner needs (the job_leases repository). */
 export type LeaseStore = Pick<JobLeasesRepository, 'tryAcquire' | 'renew' | 'release' | 'current'>;
@@ -8,40 +9,84 @@ export type LeaseAttempt =
   | { readonly acquired: true; readonly lease: HeldLease; readonly previousHolder: string | undefined }
   | { readonly acquired: false; readonly holder: string | null };
 
+/** How long a lease lives and how often its holder renews it. */
+export interface LeaseTiming {
+  /** Time-to-live in ms (SCHEDULER_LEASE_TTL, default 30 000): a dead holder's lease is free after this. */
+  readonly ttlMs: number;
+  /** Renewal interval in ms (SCHEDULER_LEASE_HEARTBEAT, default 10 000); never more than ttl / 3. */
+  readonly heartbeatMs: number;
+}
+
+/** The scheduler's default lease timing: short and renewed, so a crashed holder is taken over within seconds. */
+export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: 30_000, heartbeatMs: 10_000 };
+
 export interface LeaseOptions {
   readonly store: LeaseStore;
+  /** Time-to-live in ms. */
+  readonly ttlMs: number;
+  /** Renewal interval in ms (default 10 000, at most ttl / 3). */
+  readonly heartbeatMs?: number;
   readonly job: string;
   readonly holder: string;
-  readonly ttlMs: number;
   readonly clock: Clock;
+  /** Default: real timers. */
+  readonly timers?: Timers;
+}
+
+/** The heartbeat for a lease of `ttlMs`: the configured one (default 10 s), at most ttl / 3 (at least 50 ms). */
+export function heartbeatFor(timing: { readonly ttlMs: number; readonly heartbeatMs?: number }): number {
+  return Math.max(50, Math.min(timing.heartbeatMs ?? DEFAULT_LEASE_TIMING.heartbeatMs, Math.floor(timing.ttlMs / 3)));
 }
 
 /**
  * Tries to take `job`'s lease. On success, `previousHolder` names another
  * instance whose lease had expired (it crashed or stalled), so the caller can
  * mark that holder's `running` rows as abandoned.
+ *
+ * A lease held by a live holder (renewed within two heartbeats) is refused at
+ * once. A lease whose holder has stopped renewing (crashed, kill -9) is not
+ * "held": the caller waits until it runs out (at most one TTL, on `timers`)
+ * and takes it over, so an outside trigger that hits a dead run is answered
+ * with a run, not "busy".
  */
 export async function acquireLease(options: LeaseOptions): Promise<LeaseAttempt> {
   const { store, job, holder, ttlMs, clock } = options;
-  const now = clock.now();
-  // Read before the upsert: the upsert's RETURNING shows only the new holder.
-  const before = await store.current(job, Number.MIN_SAFE_INTEGER);
-  if (!(await store.tryAcquire(job, holder, now, ttlMs))) {
+  const timers = options.timers ?? systemTimers;
+  const silentAfterMs = 2 * heartbeatFor(options);
+  let lastHolder: string | null = null;
+  // Three rounds: a silent holder's lease runs out during the first wait; the
+  // others cover a lost takeover race or a clock that does not move (tests).
+  for (let round = 0; round < 3; round += 1) {
+    const now = clock.now();
+    // Read before the upsert: the upsert's RETURNING shows only the new holder.
+    const before = await store.current(job, Number.MIN_SAFE_INTEGER);
+    if (await store.tryAcquire(job, holder, now, ttlMs)) {
+      const previousHolder = before !== undefined && before.holder !== holder && before.lease_until <= now ? before.holder : undefined;
+      return { acquired: true, lease: new HeldLease(options), previousHolder };
+    }
     const current = await store.current(job, now);
-    return { acquired: false, holder: current?.holder ?? before?.holder ?? null };
+    if (current === undefined) continue; // freed between the two statements: try again
+    lastHolder = current.holder;
+    const renewedAt = current.renewed_at ?? current.acquired_at;
+    if (now - renewedAt <= silentAfterMs) return { acquired: false, holder: current.holder };
+    const waitMs = current.lease_until - now + 1;
+    if (waitMs > ttlMs + 1) return { acquired: false, holder: current.holder };
+    await delay(timers, waitMs);
+    // A clock that did not move with the timers (a frozen test clock) would only wait again.
+    if (clock.now() < current.lease_until) return { acquired: false, holder: current.holder };
   }
-  const previousHolder = before !== undefined && before.holder !== holder && before.lease_until <= now ? before.holder : undefined;
-  return { acquired: true, lease: new HeldLease(options), previousHolder };
+  return { acquired: false, holder: lastHolder };
 }
 
 /**
- * A lease this instance holds. `keepAlive()` renews it every `ttl / 3` (real
- * time, unref'd timer) while the job runs; a failed renewal means another
+ * A lease this instance holds. `keepAlive()` renews it every heartbeat
+ * (unref'd timer) while the job runs; a failed renewal means another
  * instance took it over, and `onLost` fires once.
  */
 export class HeldLease {
-  private timer: NodeJS.Timeout | undefined;
+  private cancel: (() => void) | undefined;
   private lost = false;
+  private released = false;
 
   constructor(private readonly options: LeaseOptions) {}
 
@@ -58,27 +103,36 @@ export class HeldLease {
     return kept;
   }
 
-  /** Renews every `intervalMs` (default ttl / 3) until release(); calls onLost once if renewal fails. */
-  keepAlive(onLost: (error: Error) => void, intervalMs = Math.max(50, Math.floor(this.options.ttlMs / 3))): void {
-    this.timer = setInterval(() => {
-      this.renew().then(
-        (kept) => {
-          if (!kept) {
-            this.stopRenewing();
+  /** Renews every heartbeat (default: `heartbeatFor(options)`) until release(); calls onLost once if renewal fails. */
+  keepAlive(onLost: (error: Error) => void, intervalMs = heartbeatFor(this.options)): void {
+    const timers = this.options.timers ?? systemTimers;
+    const beat = () => {
+      this.cancel = timers.after(intervalMs, () => {
+        this.cancel = undefined;
+        if (this.released) return;
+        this.renew().then(
+          (kept) => {
+            if (kept) {
+              if (!this.released) beat();
+              return;
+            }
             onLost(new Error(`lease of ${this.options.job} lost to another instance`));
-          }
-        },
-        // A failed renewal query (database hiccup) is retried at the next interval;
-        // the lease only counts as lost when another holder is recorded.
-        () => undefined,
-      );
-    }, intervalMs);
-    this.timer.unref();
+          },
+          // A failed renewal query (database hiccup) is retried at the next beat;
+          // the lease only counts as lost when another holder is recorded.
+          () => {
+            if (!this.released) beat();
+          },
+        );
+      });
+    };
+    beat();
   }
 
   private stopRenewing(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.released = true;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 
   /** Stops renewing and frees the lease (if still ours). */

@@ -6,24 +6,22 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decideDue } from './catch-up.js';
 import { isLate } from './lateness.js';
-import { acquireLease } from './lease.js';
-import { JobRegistry, SCHEDULE_RUN_JOB, type RegisteredJob } from './registry.js';
-import { ABANDONED_ERROR, JobRunner, shortText } from './runner.js';
+import type { LeaseTiming } from './lease.js';
+import { JobRegistry, type RegisteredJob } from './registry.js';
+import { JobRunner } from './runner.js';
+import type { Timers } from './timers.js';
 import { nextSlot } from './schedule.js';
 import type {
   CallerInfo,
   JobDefinition,
   JobStatus,
   JobsService,
-  Progress,
   RunFinishedListener,
+  RunJobOptions,
   RunSummary,
   ScheduleRunResult,
   Trigger,
 } from './types.js';
-
-/** The `schedule-run` lease TTL, as in seed 002 (600 s). */
-export const SCHEDULE_RUN_TTL_MS = 600_000;
 
 export interface JobsServiceOptions {
   readonly ledger: CronRunsRepository;
@@ -37,20 +35,25 @@ export interface JobsServiceOptions {
   readonly overrides?: Readonly<Record<string, JobOverride>>;
   /** How long stop() lets running jobs finish before aborting them (default 10 s). */
   readonly drainMs?: number;
+  /** Lease TTL and heartbeat (SCHEDULER_LEASE_TTL / SCHEDULER_LEASE_HEARTBEAT, default 30 s / 10 s). */
+  readonly lease?: LeaseTiming;
+  /** Longest a `/cron/run` may take (CRON_RUN_MAX_TIME, default 600 000 ms). */
+  readonly scheduleRunMaxMs?: number;
+  /** Default real timers; a simulator passes virtual ones. */
+  readonly timers?: Timers;
 }
 
 /**
- * The scheduler's service: decides what is due (pure slot maths), records it
- * (idempotent ledger insert), and runs it through the one runner, whichever
- * trigger asked.
+ * The scheduler's service: decides what is due (pure slot maths over the
+ * ledger's last slot) and hands each decision to the one runner, which
+ * records and runs it, whichever trigger asked. The service only reads the
+ * ledger; every write (slots, missed rows, schedule runs) is the runner's.
  */
 export class DefaultJobsService implements JobsService {
   readonly registry: JobRegistry;
   private readonly runner: JobRunner;
   private readonly listeners = new Set<RunFinishedListener>();
   private readonly createdAt: number;
-  /** A schedule-run in progress here (the lease alone would let this instance in twice). */
-  private scheduleRunActive = false;
 
   constructor(private readonly options: JobsServiceOptions) {
     this.registry = new JobRegistry(options.definitions, options.overrides);
@@ -62,6 +65,9 @@ export class DefaultJobsService implements JobsService {
       logger: options.logger,
       instanceId: options.instanceId,
       ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }),
+      ...(options.lease === undefined ? {} : { lease: options.lease }),
+      ...(options.scheduleRunMaxMs === undefined ? {} : { scheduleRunMaxMs: options.scheduleRunMaxMs }),
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
       emit: (event) => {
         for (const listener of this.listeners) {
           try {
@@ -97,90 +103,32 @@ export class DefaultJobsService implements JobsService {
    * for slots the catch-up policy gives up, then each due slot in order (late
    * ones with trigger `catch-up`). Used by runDue and the in-process scheduler.
    */
-  async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now()): Promise<RunSummary[]> {
+  async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now(), signal?: AbortSignal): Promise<RunSummary[]> {
     const { definition, schedule } = job;
     const lastSlot = await this.options.ledger.lastSlot(definition.name);
     const decision = decideDue(schedule, definition.catchUp, lastSlot, now);
-    const summaries: RunSummary[] = [];
-    if (decision.missed.length > 0) {
-      await this.options.ledger.insertMissed(definition.name, decision.missed, now, this.options.instanceId, 'catch-up');
-      this.options.logger.warn({ job: definition.name, missed: decision.missed.length }, 'slots missed while nothing fired');
-      for (const slot of decision.missed) {
-        summaries.push({ id: null, job: definition.name, scheduledFor: slot, trigger: 'catch-up', status: 'missed', durationMs: 0, counts: {} });
-      }
-    }
+    const summaries: RunSummary[] = decision.missed.length > 0 ? await this.runner.recordMissed(definition, decision.missed, now) : [];
     for (const due of decision.run) {
-      const summary = await this.runner.run(definition, { slot: due.slot, trigger: due.late ? 'catch-up' : trigger, dryRun: false, caller });
+      const summary = await this.runner.run(definition, { slot: due.slot, trigger: due.late ? 'catch-up' : trigger, dryRun: false, caller, signal });
       if (summary !== undefined) summaries.push(summary);
     }
     return summaries;
   }
 
   async runDue(trigger: Trigger, caller: CallerInfo): Promise<{ busy: true } | { busy: false; result: ScheduleRunResult }> {
-    if (this.scheduleRunActive) return { busy: true };
-    this.scheduleRunActive = true;
     try {
-      return await this.runDueExclusive(trigger, caller);
-    } finally {
-      this.scheduleRunActive = false;
-    }
-  }
-
-  private async runDueExclusive(trigger: Trigger, caller: CallerInfo): Promise<{ busy: true } | { busy: false; result: ScheduleRunResult }> {
-    const { ledger, leases, clock, instanceId, logger } = this.options;
-    const attempt = await acquireLease({ store: leases, job: SCHEDULE_RUN_JOB, holder: instanceId, ttlMs: SCHEDULE_RUN_TTL_MS, clock });
-    if (!attempt.acquired) return { busy: true };
-    const lease = attempt.lease;
-    lease.keepAlive(() => logger.warn('schedule-run lease lost while running due jobs'));
-    try {
-      const startedAt = clock.now();
-      const id = await ledger.insert({
-        job: SCHEDULE_RUN_JOB,
-        scheduledFor: null,
-        trigger,
-        status: 'running',
-        startedAt,
-        instanceId,
-        dryRun: false,
-        ip: caller.ip,
-        userAgent: caller.userAgent?.slice(0, 300),
-        requestId: caller.requestId,
-      });
-      await ledger.abandonRunning(SCHEDULE_RUN_JOB, attempt.previousHolder, id, startedAt, startedAt - SCHEDULE_RUN_TTL_MS, ABANDONED_ERROR);
-      let runs: RunSummary[] = [];
-      let error: string | null = null;
-      try {
+      return await this.runner.runSchedule({ trigger, caller }, async (signal) => {
+        const startedAt = this.options.clock.now();
         const jobs = this.registry.all().filter((job) => job.definition.enabled);
-        runs = (await Promise.all(jobs.map((job) => this.runDueJob(job, trigger, caller, startedAt)))).flat();
-      } catch (cause) {
-        error = shortText(cause instanceof Error ? cause.message : String(cause), 500);
-        logger.error({ err: cause }, 'schedule-run failed');
-      }
-      const finishedAt = clock.now();
-      const tally: Record<string, number> = { ran: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, missed: 0 };
-      for (const run of runs) {
-        tally[run.status] = (tally[run.status] ?? 0) + 1;
-        if (run.status !== 'missed' && run.status !== 'skipped') tally.ran = (tally.ran ?? 0) + 1;
-      }
-      await ledger.finish(id, {
-        status: error === null ? 'ok' : 'failed',
-        finishedAt,
-        durationMs: finishedAt - startedAt,
-        counts: JSON.stringify(tally),
-        output: `ran ${tally.ran}, skipped ${tally.skipped}, missed ${tally.missed}`,
-        error,
+        return (await Promise.all(jobs.map((job) => this.runDueJob(job, trigger, caller, startedAt, signal)))).flat();
       });
-      if (error !== null) throw new AppError('INTERNAL_ERROR', 'The schedule run failed; see the run ledger.');
-      return { busy: false, result: { cronRunId: id, durationMs: finishedAt - startedAt, runs } };
-    } finally {
-      await lease.release().catch((cause: unknown) => logger.warn({ err: cause }, 'schedule-run lease release failed'));
+    } catch (cause) {
+      // The runner logged it whole and recorded it on the schedule-run row.
+      throw new AppError('INTERNAL_ERROR', 'The schedule run failed; see the run ledger.', { cause });
     }
   }
 
-  async runJob(
-    name: string,
-    options: { dryRun: boolean; trigger: Trigger; caller: CallerInfo; onProgress?: (p: Progress) => void },
-  ): Promise<RunSummary> {
+  async runJob(name: string, options: RunJobOptions): Promise<RunSummary> {
     const { definition } = this.registry.get(name);
     if (!definition.enabled && !options.dryRun && options.trigger === 'http') {
       throw new AppError('JOB_DISABLED', `Job "${name}" is disabled; enable it with ${`JOB_${name.toUpperCase().replace(/-/g, '_')}_ENABLED=true`} or run it from the CLI.`);
@@ -191,6 +139,7 @@ export class DefaultJobsService implements JobsService {
       dryRun: options.dryRun,
       caller: options.caller,
       onProgress: options.onProgress,
+      params: options.params,
     });
     // Ad-hoc rows never conflict, so the runner always answers.
     return summary as RunSummary;

@@ -27,6 +27,12 @@ export interface Progress {
   readonly message?: string;
 }
 
+/**
+ * Parameters for one run (e.g. logout-all-users' `excludeRoles`,
+ * `excludeUsers`), carried on the run request; the job's body checks them.
+ */
+export type RunParams = Readonly<Record<string, string | number | boolean | readonly string[]>>;
+
 /** What a job function receives. */
 export interface JobContext {
   /** Count what would be done; change nothing. */
@@ -40,6 +46,8 @@ export interface JobContext {
   readonly scheduledFor: number | null;
   /** The run's ledger id. */
   readonly runId: number;
+  /** This run's parameters (empty unless the caller passed some). */
+  readonly params: RunParams;
 }
 
 /** A job's body: does the work (or counts it when dryRun) and returns counts. */
@@ -56,9 +64,12 @@ export interface JobDefinition {
   readonly enabled: boolean;
   readonly overlap: OverlapPolicy;
   readonly catchUp: CatchUpPolicy;
-  /** Lease time-to-live in ms (default 600 000), renewed while running. */
-  readonly leaseTtlMs: number;
-  /** Abort the run after this many ms. */
+  /**
+   * Lease time-to-live in ms, renewed every heartbeat while running. Undefined:
+   * the scheduler's SCHEDULER_LEASE_TTL (default 30 000).
+   */
+  readonly leaseTtlMs?: number;
+  /** Abort the run after this many ms (the maximum run time; default 600 000). */
   readonly timeoutMs: number;
   /** Extra attempts after a failure, with exponential back-off from baseDelayMs. */
   readonly retries: { readonly max: number; readonly baseDelayMs: number };
@@ -92,7 +103,7 @@ export interface RunSummary {
   readonly durationMs: number;
   readonly counts: Counts;
   readonly error?: string;
-  /** Why a run was skipped, e.g. "already running on instance X". */
+  /** Why a run was skipped ("already running on instance X") or a slot missed (`catch-up`, `dst-gap`). */
   readonly reason?: string;
   readonly dryRun?: boolean;
 }
@@ -133,6 +144,16 @@ export interface JobStatus {
   readonly graceMs: number;
 }
 
+/** How to run one job now (`runJob`). */
+export interface RunJobOptions {
+  readonly dryRun: boolean;
+  readonly trigger: Trigger;
+  readonly caller: CallerInfo;
+  readonly onProgress?: (p: Progress) => void;
+  /** Parameters for this run only (e.g. `{ excludeRoles: ['admin'] }` for logout-all-users). Default none. */
+  readonly params?: RunParams;
+}
+
 /** The scheduler's face to adapters (HTTP trigger routes, CLI, in-process loop). */
 export interface JobsService {
   /** Registered jobs after configuration overrides. */
@@ -148,7 +169,7 @@ export interface JobsService {
    * unknown name, JOB_DISABLED for a real (non-dry) `http` run of a disabled job.
    * Resolves status `skipped` when the job's lease is held elsewhere.
    */
-  runJob(name: string, options: { dryRun: boolean; trigger: Trigger; caller: CallerInfo; onProgress?: (p: Progress) => void }): Promise<RunSummary>;
+  runJob(name: string, options: RunJobOptions): Promise<RunSummary>;
   status(): Promise<readonly JobStatus[]>;
   /**
    * Calls `listener` after every finished run on this instance (metrics,

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import type { Storage } from '../db/database.js';
 import { MaintenanceRepository } from '../db/repositories/maintenance.js';
 import { SessionsRepository } from '../db/repositories/sessions.js';
-import type { JobBody } from '../jobs/types.js';
+import type { JobBody, RunParams } from '../jobs/types.js';
 import { MaintenanceJobs, type LogoutExclusions } from './jobs.js';
 import { SessionControl } from './session-control.js';
 
@@ -21,12 +21,6 @@ export interface Maintenance {
     readonly 'clear-expired-sessions': JobBody;
     readonly 'logout-all-users': JobBody;
   };
-  /**
-   * Runs `fn` with extra logout-all-users exclusions in force (the CLI's
-   * --exclude-role/--exclude-user), so the run still goes through the runner,
-   * its lease and the ledger.
-   */
-  withLogoutExclusions<T>(extra: LogoutExclusions, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Builds the maintenance area from the config (called by createApp). */
@@ -41,22 +35,34 @@ export function createMaintenance(deps: { config: Config; clock: Clock; storage:
     excludeRoles: config.maintenance.logoutExcludeRoles,
     excludeUsers: config.maintenance.logoutExcludeUsers,
   });
-  let extra: LogoutExclusions = { roles: [], emails: [] };
   return {
     jobs,
     sessions: new SessionControl(new SessionsRepository(storage), auth.sessions, auth.view, repo, clock),
     bodies: {
       'flush-expired-tokens': (ctx) => jobs.flushExpiredTokens(ctx),
       'clear-expired-sessions': (ctx) => jobs.clearExpiredSessions(ctx),
-      'logout-all-users': (ctx) => jobs.logoutAllUsers(ctx, extra),
-    },
-    async withLogoutExclusions(exclusions, fn) {
-      extra = exclusions;
-      try {
-        return await fn();
-      } finally {
-        extra = { roles: [], emails: [] };
-      }
+      // Per-run exclusions (the CLI's --exclude-role/--exclude-user) come on the run request.
+      'logout-all-users': (ctx) => jobs.logoutAllUsers(ctx, logoutExclusions(ctx.params)),
     },
   };
+}
+
+/**
+ * logout-all-users' run parameters: `excludeRoles` and `excludeUsers` (lists of
+ * roles / e-mails added to JOB_LOGOUT_ALL_USERS_EXCLUDE_*). Anything else, or
+ * a value that is not a list of strings, is refused: a typo must not log out
+ * the people it meant to keep.
+ */
+export function logoutExclusions(params: RunParams): LogoutExclusions {
+  const list = (key: string): readonly string[] => {
+    const value = params[key];
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+      throw new TypeError(`logout-all-users: parameter ${key} must be a list of strings`);
+    }
+    return value;
+  };
+  const unknown = Object.keys(params).filter((key) => key !== 'excludeRoles' && key !== 'excludeUsers');
+  if (unknown.length > 0) throw new TypeError(`logout-all-users: unknown parameter(s) ${unknown.join(', ')}; expected excludeRoles, excludeUsers`);
+  return { roles: list('excludeRoles'), emails: list('excludeUsers') };
 }

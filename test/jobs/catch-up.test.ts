@@ -32,13 +32,13 @@ describe('decideDue (pure)', () => {
     it(name, () => {
       const decision = decideDue(hourly, policy, lastSlot, now);
       assert.deepEqual(decision.run.map((d) => [d.slot, d.late]), run);
-      assert.deepEqual(decision.missed, missed);
+      assert.deepEqual(decision.missed, missed.map((slot) => ({ slot, reason: 'catch-up' })));
     });
   }
   it('a 6-field every-second schedule uses a 1 s tolerance', () => {
     const decision = decideDue(parseSchedule('* * * * * *'), LATEST, T('10:00'), T('10:00') + 2500);
     assert.deepEqual(decision.run.map((d) => [d.slot, d.late]), [[T('10:00') + 2000, false]]);
-    assert.deepEqual(decision.missed, [T('10:00') + 1000]);
+    assert.deepEqual(decision.missed, [{ slot: T('10:00') + 1000, reason: 'catch-up' }]);
   });
 });
 

@@ -29,7 +29,7 @@ describe('logout-all-users: exclusions, dry run, tokens refused, cancellation th
 
   const me = (http: HttpClient) => http.get('/api/v1/me/');
   const logout = (extra = { roles: [] as string[], emails: [] as string[] }, dryRun = false) =>
-    t.app.services.maintenance.withLogoutExclusions(extra, () => t.app.services.jobs.runJob('logout-all-users', { dryRun, trigger: 'cli', caller: {} }));
+    t.app.services.jobs.runJob('logout-all-users', { dryRun, trigger: 'cli', caller: {}, params: { excludeRoles: extra.roles, excludeUsers: extra.emails } });
 
   it('revokes every live session except excluded users; counts exact; old access tokens refused, excluded ones still work', async () => {
     const now = clock.now();

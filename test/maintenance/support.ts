@@ -58,6 +58,7 @@ export function jobContext(app: App, options: { dryRun?: boolean; abortAfter?: n
     clock: app.clock,
     scheduledFor: null,
     runId: 0,
+    params: {},
   };
   return { ctx, reports };
 }

@@ -42,14 +42,13 @@ export function registerLogout(program: Command): void {
         const bar = progressBar();
         const dryRun = options.dryRun === true;
         try {
-          const summary = await app.services.maintenance.withLogoutExclusions({ roles: options.excludeRole, emails: options.excludeUser }, () =>
-            app.services.jobs.runJob('logout-all-users', {
-              dryRun,
-              trigger: 'cli',
-              caller: { userAgent: 'curfew-cli' },
-              onProgress: (update) => bar.update(update),
-            }),
-          );
+          const summary = await app.services.jobs.runJob('logout-all-users', {
+            dryRun,
+            trigger: 'cli',
+            caller: { userAgent: 'curfew-cli' },
+            onProgress: (update) => bar.update(update),
+            params: { excludeRoles: options.excludeRole, excludeUsers: options.excludeUser },
+          });
           bar.done();
           if (summary.status !== 'ok') {
             process.stderr.write(`curfew: logout-all-users ${summary.status}${summary.reason ? `: ${summary.reason}` : ''}${summary.error ? `: ${summary.error}` : ''}\n`);

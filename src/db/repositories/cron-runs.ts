@@ -30,6 +30,8 @@ export interface CronRunOutcome {
   readonly counts: string;
   readonly output: string | null;
   readonly error: string | null;
+  /** The whole error (stack, `cause` chain), already redacted and bounded; null when none. */
+  readonly errorDetail?: string | null;
 }
 
 /** Data access for the run ledger `cron_runs`. */
@@ -81,8 +83,11 @@ export class CronRunsRepository {
     return row.id;
   }
 
-  /** Records `missed` slots (idempotent per slot); returns how many were new. */
-  async insertMissed(job: string, slots: readonly number[], now: number, instanceId: string, trigger: CronRunsTable['trigger']): Promise<number> {
+  /**
+   * Records `missed` slots (idempotent per slot) with `reason` in `output`
+   * (e.g. `catch-up`, `dst-gap`); returns how many were new.
+   */
+  async insertMissed(job: string, slots: readonly number[], now: number, instanceId: string, trigger: CronRunsTable['trigger'], reason?: string): Promise<number> {
     if (slots.length === 0) return 0;
     let inserted = 0;
     // Bounded batches keep one statement's parameter count small on SQLite.
@@ -91,7 +96,7 @@ export class CronRunsRepository {
         .insertInto('cron_runs')
         .values(
           slots.slice(i, i + 100).map((slot) => ({
-            ...this.values({ job, scheduledFor: slot, trigger, status: 'missed', startedAt: now, finishedAt: now, instanceId, dryRun: false }),
+            ...this.values({ job, scheduledFor: slot, trigger, status: 'missed', startedAt: now, finishedAt: now, instanceId, dryRun: false, output: reason }),
             duration_ms: 0,
           })),
         )
@@ -122,6 +127,7 @@ export class CronRunsRepository {
         counts: outcome.counts,
         output: outcome.output,
         error: outcome.error,
+        error_detail: outcome.errorDetail ?? null,
       })
       .where('id', '=', id)
       .where('status', '=', 'running')

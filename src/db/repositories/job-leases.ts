@@ -20,11 +20,11 @@ export class JobLeasesRepository {
   async tryAcquire(job: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
     const row = await this.db
       .insertInto('job_leases')
-      .values({ job, holder, lease_until: now + ttlMs, acquired_at: now })
+      .values({ job, holder, lease_until: now + ttlMs, acquired_at: now, renewed_at: now })
       .onConflict((oc) =>
         oc
           .column('job')
-          .doUpdateSet({ holder, lease_until: now + ttlMs, acquired_at: now })
+          .doUpdateSet({ holder, lease_until: now + ttlMs, acquired_at: now, renewed_at: now })
           .where((eb) => eb.or([eb('job_leases.lease_until', '<=', now), eb('job_leases.holder', '=', holder)])),
       )
       .returning('job')
@@ -39,7 +39,7 @@ export class JobLeasesRepository {
   async renew(job: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
     const result = await this.db
       .updateTable('job_leases')
-      .set({ lease_until: now + ttlMs })
+      .set({ lease_until: now + ttlMs, renewed_at: now })
       .where('job', '=', job)
       .where('holder', '=', holder)
       .executeTakeFirst();

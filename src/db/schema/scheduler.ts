@@ -19,6 +19,8 @@ export interface CronRunsTable {
   output: string | null;
   /** Short error message, redacted. */
   error: string | null;
+  /** The whole error of a failed run: stack and `cause` chain, redacted, bounded (migration 0012). */
+  error_detail: Generated<string | null>;
   caller_ip: string | null;
   user_agent: string | null;
   request_id: string | null;
@@ -33,6 +35,8 @@ export interface JobLeasesTable {
   holder: string;
   lease_until: number;
   acquired_at: number;
+  /** The holder's last heartbeat (null before migration 0012: read acquired_at). */
+  renewed_at: Generated<number | null>;
 }
 
 export interface SchedulerTables {
