@@ -9,36 +9,44 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerUsers } from './commands/users.js';
+import type { CliOptions } from './options.js';
 
-// An optional .env in the working directory; real environment variables win.
-if (existsSync('.env')) process.loadEnvFile('.env');
+/**
+ * Runs the `curfew` command line on `argv` (process.argv's shape). Called by
+ * bin/curfew.js with no options, and by test entry points with test-only
+ * options (see CliOptions). Exits the process on errors, with the codes below.
+ */
+export async function main(argv: readonly string[], options: CliOptions = {}): Promise<void> {
+  // An optional .env in the working directory; real environment variables win.
+  if (existsSync('.env')) process.loadEnvFile('.env');
 
-const program = new Command()
-  .name('curfew')
-  .description('Accounts, sessions and a hardened scheduler for web apps.')
-  .showHelpAfterError()
-  .exitOverride();
+  const program = new Command()
+    .name('curfew')
+    .description('Accounts, sessions and a hardened scheduler for web apps.')
+    .showHelpAfterError()
+    .exitOverride();
 
-registerServe(program);
-registerMigrate(program);
-registerKeys(program);
-registerTrigger(program);
-registerExport(program);
-registerUsers(program);
-registerJobs(program);
-registerLogout(program);
+  registerServe(program, options);
+  registerMigrate(program);
+  registerKeys(program);
+  registerTrigger(program);
+  registerExport(program);
+  registerUsers(program);
+  registerJobs(program);
+  registerLogout(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and version exit 0; usage errors exit 64 (EX_USAGE).
-    process.exit(error.exitCode === 0 ? 0 : 64);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors exit 64 (EX_USAGE).
+      process.exit(error.exitCode === 0 ? 0 : 64);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`curfew: configuration error: ${error.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`curfew: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
   }
-  if (error instanceof ConfigError) {
-    process.stderr.write(`curfew: configuration error: ${error.message}\n`);
-    process.exit(78);
-  }
-  process.stderr.write(`curfew: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
 }

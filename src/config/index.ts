@@ -86,8 +86,6 @@ export interface Config {
     readonly instanceId: string;
     /** Days of run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, default 30). */
     readonly runRetentionDays: number;
-    /** Test-only jobs (CURFEW_TEST_JOBS=1, refused in production); see docs/scheduler.md. */
-    readonly testJobs: boolean;
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
   readonly inactivityMinutes: number;
@@ -185,13 +183,6 @@ function parseJobOverrides(reader: EnvReader): Record<string, JobOverride> {
   return jobs;
 }
 
-/** CURFEW_TEST_JOBS registers test-only jobs (multi-process tests); never in production. */
-function parseTestJobs(reader: EnvReader, production: boolean): boolean {
-  const enabled = reader.boolean('CURFEW_TEST_JOBS', false);
-  if (enabled && production) throw new ConfigError('CURFEW_TEST_JOBS', 'registers test-only jobs; unset it in production');
-  return enabled;
-}
-
 export interface LoadConfigOptions {
   /** Defaults to process.env (plus `.env` when the CLI loaded it). */
   readonly env?: Env;
@@ -275,7 +266,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       enabled: reader.boolean('SCHEDULER', true),
       instanceId: reader.string('INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
       runRetentionDays: reader.integer('CRON_RUNS_RETENTION_DAYS', 30, { min: 1 }),
-      testJobs: parseTestJobs(reader, production),
     },
     jobs: parseJobOverrides(reader),
     inactivityMinutes: reader.integer('INACTIVITY_MINUTES', 30, { min: 1 }),

@@ -7,7 +7,6 @@ import type { Logger } from '../logger.js';
 import { builtInJobs, type BuiltInJobsOptions } from './builtin-jobs.js';
 import { InProcessScheduler } from './scheduler.js';
 import { DefaultJobsService } from './service.js';
-import { testJobs } from './test-jobs.js';
 import type { JobDefinition } from './types.js';
 
 export { DefaultJobsService } from './service.js';
@@ -37,7 +36,6 @@ export function createJobs(options: CreateJobsOptions): { service: DefaultJobsSe
   const definitions = [
     ...builtInJobs({ ledger, retentionDays: config.scheduler.runRetentionDays, ...(options.bodies ? { bodies: options.bodies } : {}) }),
     ...(options.extraJobs ?? []),
-    ...(config.scheduler.testJobs ? testJobs(config.dataDir, config.scheduler.instanceId) : []),
   ];
   const service = new DefaultJobsService({
     ledger,

@@ -5,6 +5,7 @@ import { EXIT } from '../../src/client/exit-codes.js';
 import { defaultPath, type AuthMode } from '../../src/client/request.js';
 import { runTrigger, type TriggerOptions, type TriggerResult } from '../../src/client/trigger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { testJobs } from '../helpers/test-jobs.js';
 
 /**
  * `curfew trigger`'s client against a REAL curfew (startTestApp: real
@@ -17,8 +18,11 @@ const deps = { now: Date.now, sleep: async () => undefined, random: () => 0.5 };
 const lines: string[] = [];
 const apps: TestApp[] = [];
 
-async function app(env: Record<string, string> = {}): Promise<TestApp> {
-  const started = await startTestApp({ env: { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', CRON_ALLOW_QUERY_TOKEN: 'true', ...env } });
+async function app(env: Record<string, string> = {}, withTestJobs = false): Promise<TestApp> {
+  const started = await startTestApp({
+    env: { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', CRON_ALLOW_QUERY_TOKEN: 'true', ...env },
+    ...(withTestJobs ? { extraJobs: testJobs } : {}),
+  });
   apps.push(started);
   return started;
 }
@@ -95,7 +99,7 @@ describe('curfew trigger against a real curfew', () => {
   });
 
   it('a job that times out: 500 with ok:false, exit 1, not retried', async () => {
-    const failing = await app({ CURFEW_TEST_JOBS: '1', JOB_TEST_SLOW_ENABLED: 'true', JOB_TEST_SLOW_TIMEOUT: '50ms', JOB_TEST_SLOW_RETRIES: '0' });
+    const failing = await app({ JOB_TEST_SLOW_ENABLED: 'true', JOB_TEST_SLOW_TIMEOUT: '50ms', JOB_TEST_SLOW_RETRIES: '0' }, true);
     const result = await call(failing, { job: 'test-slow', mode: 'bearer' });
     assert.equal(result.exitCode, EXIT.JOB_FAILED, result.line);
     assert.equal(result.attempts, 1);
@@ -105,9 +109,9 @@ describe('curfew trigger against a real curfew', () => {
   it('busy: a second /cron/run while the first holds the schedule-run lease gets 409, exit 2', async () => {
     // Two instances on one database, as behind a load balancer. (Within one
     // instance a second /cron/run currently re-acquires its own lease: reported.)
-    const env = { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', CURFEW_TEST_JOBS: '1', JOB_TEST_SLOW_ENABLED: 'true' };
-    const slow = await app(env);
-    const other = await startTestApp({ env, database: slow.database });
+    const env = { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', JOB_TEST_SLOW_ENABLED: 'true' };
+    const slow = await app(env, true);
+    const other = await startTestApp({ env, database: slow.database, extraJobs: testJobs });
     apps.unshift(other);
     const first = call(slow, { mode: 'bearer' });
     const deadline = Date.now() + 10_000;

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import type { JobDefinition } from '../../src/jobs/types.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef0123456789abcdef';
@@ -27,6 +28,8 @@ export interface TestAppOptions {
   readonly database?: TestDatabase;
   /** Run background loops (mail sender, scheduler). Default false. */
   readonly background?: boolean;
+  /** Jobs beside the built-ins, from the loaded config (e.g. `testJobs` from ./test-jobs.js). Default none. */
+  readonly extraJobs?: (config: Config) => readonly JobDefinition[];
 }
 
 export interface TestApp {
@@ -57,7 +60,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     secretKey: TEST_SECRET_KEY,
   });
   const logs = new LogCapture();
-  const app = await createApp(config, { ...(options.clock ? { clock: options.clock } : {}), logDestination: logs });
+  const app = await createApp(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.extraJobs ? { extraJobs: options.extraJobs(config) } : {}),
+    logDestination: logs,
+  });
   await app.start({ background: options.background ?? false });
   return {
     app,

@@ -4,12 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { CURFEW_TEST_ENTRY } from '../helpers/test-jobs.js';
 import { createTestDatabase, postgresUnavailable, postgresUrl, type TestDatabase } from '../helpers/database.js';
 import { eventually } from './fixture.js';
 
 /**
  * Several real `curfew serve` processes on one PostgreSQL schema, each with
- * its in-process scheduler on, running the test-only jobs (CURFEW_TEST_JOBS=1:
+ * its in-process scheduler on, running the test-only jobs (test/helpers/curfew-test-entry.ts:
  * every-second schedules that append one line per run to DATA_DIR/test-jobs.log).
  */
 const skip = await postgresUnavailable();
@@ -32,7 +33,7 @@ class Cluster {
 
   start(names: readonly string[]): void {
     for (const name of names) {
-      const child = spawn(process.execPath, ['bin/curfew.js', 'serve'], {
+      const child = spawn(process.execPath, [...CURFEW_TEST_ENTRY, 'serve'], {
         env: {
           PATH: process.env.PATH ?? '',
           ...this.database.env,
@@ -41,7 +42,6 @@ class Cluster {
           SCHEDULER: 'on',
           SECRET_KEY: 'multi-process-test-secret-key-0123456789abcdef',
           LOG_LEVEL: 'warn',
-          CURFEW_TEST_JOBS: '1',
           INSTANCE_ID: name,
           // Only the test jobs: the built-ins would add noise, not coverage.
           JOB_CHECK_INACTIVE_USERS_ENABLED: 'false',
@@ -118,7 +118,7 @@ describe('several real processes on one PostgreSQL', { skip: skip ?? false }, ()
     const cluster = new Cluster(database, {});
     try {
       cluster.start(['p1', 'p2', 'p3']);
-      await eventually(async () => (await query(database, 'test-counter')).filter((r) => r.status === 'ok').length >= 5, 30_000);
+      await eventually(async () => (await query(database, 'test-counter')).filter((r) => r.status === 'ok').length >= 5, 90_000);
     } finally {
       await cluster.stopAll();
     }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../src/app.js';
 import { TestClock } from '../../src/clock.js';
@@ -160,10 +162,16 @@ describe('prune-cron-runs and configuration', () => {
     });
   }
 
-  it('CURFEW_TEST_JOBS is refused in production', () => {
-    assert.throws(
-      () => loadConfig({ env: { ...database.env, NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(40), CURFEW_TEST_JOBS: '1' } }),
-      (error: unknown) => error instanceof ConfigError && error.setting === 'CURFEW_TEST_JOBS',
-    );
+  it('test-only jobs live in test/ only: no setting registers them (the old CURFEW_TEST_JOBS does nothing)', async () => {
+    const app = await createApp(configFor({ CURFEW_TEST_JOBS: '1' }), { logDestination: new LogCapture() });
+    try {
+      const names = app.services.jobs.definitions().map((definition) => definition.name);
+      assert.ok(!names.some((name) => name.startsWith('test-')), names.join(', '));
+    } finally {
+      await app.stop();
+    }
+    const sources = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const mentions = sources.filter((file) => /CURFEW_TEST_JOBS|test-counter|test-slow/.test(readFileSync(join('src', file), 'utf8')));
+    assert.deepEqual(mentions, [], 'no src/ file defines or enables test-only jobs');
   });
 });

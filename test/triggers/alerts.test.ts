@@ -16,6 +16,7 @@ import type { JobStatus, RunSummary } from '../../src/jobs/types.js';
 import { createLogger } from '../../src/logger.js';
 import { LogCapture, TEST_SECRET_KEY, startTestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
+import { testJobs } from '../helpers/test-jobs.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 /** A real HTTP server on loopback that records every webhook body. */
@@ -185,12 +186,12 @@ describe('alerts end to end', () => {
       clock: new TestClock(Date.UTC(2026, 3, 2, 9, 0)),
       env: {
         CRON_SECRETS: secret,
-        CURFEW_TEST_JOBS: '1',
         JOB_TEST_SLOW_ENABLED: 'true',
         JOB_TEST_SLOW_TIMEOUT: '100ms',
         JOB_TEST_SLOW_RETRIES: '0',
         ALERT_WEBHOOK_URL: receiver.url,
       },
+      extraJobs: testJobs,
     });
     try {
       const http = new HttpClient(t.url);

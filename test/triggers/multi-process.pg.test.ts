@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { CURFEW_TEST_ENTRY } from '../helpers/test-jobs.js';
 import { createTestDatabase, postgresUnavailable, postgresUrl, type TestDatabase } from '../helpers/database.js';
 import { SECRET } from './helpers.js';
 
@@ -48,7 +49,7 @@ describe('triggers and schedulers in several processes on one PostgreSQL', { ski
   before(async () => {
     database = await createTestDatabase('postgres');
     for (const name of ['p1', 'p2', 'p3']) {
-      const child = spawn(process.execPath, ['bin/curfew.js', 'serve'], {
+      const child = spawn(process.execPath, [...CURFEW_TEST_ENTRY, 'serve'], {
         env: {
           PATH: process.env.PATH ?? '',
           ...database.env,
@@ -59,7 +60,6 @@ describe('triggers and schedulers in several processes on one PostgreSQL', { ski
           CRON_SECRETS: SECRET,
           CRON_THROTTLE_MAX: '1000',
           LOG_LEVEL: 'info',
-          CURFEW_TEST_JOBS: '1',
           INSTANCE_ID: name,
           JOB_CHECK_INACTIVE_USERS_ENABLED: 'false',
           JOB_SEQUENCE_TICK_ENABLED: 'false',

@@ -4,6 +4,7 @@ import { TestClock } from '../../src/clock.js';
 import { signedHeaders } from '../../src/triggers/signature.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
+import { testJobs } from '../helpers/test-jobs.js';
 import { createUser, loggedInClient } from '../auth/support.js';
 import { SECRET, assertNoSecretInLogs, errorCode, type ErrorBody } from './helpers.js';
 
@@ -30,7 +31,8 @@ describe('trigger routes with the real scheduler', () => {
   before(async () => {
     t = await startTestApp({
       clock,
-      env: { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', CURFEW_TEST_JOBS: '1', JOB_TEST_SLOW_ENABLED: 'true' },
+      env: { CRON_SECRETS: SECRET, CRON_THROTTLE_MAX: '1000', JOB_TEST_SLOW_ENABLED: 'true' },
+      extraJobs: testJobs,
     });
     http = new HttpClient(t.url);
   });

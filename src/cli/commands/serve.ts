@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.js';
 import { loadConfig } from '../../config/index.js';
+import type { CliOptions } from '../options.js';
 
-export function registerServe(program: Command): void {
+/** `curfew serve`; `options.appOptions` adds to the app (test entry points only). */
+export function registerServe(program: Command, options: CliOptions = {}): void {
   program
     .command('serve', { isDefault: true })
     .description('start the HTTP server, the mail sender and the in-process scheduler')
     .action(async () => {
       const config = loadConfig();
-      const app = await createApp(config);
+      const app = await createApp(config, options.appOptions?.(config));
       if (config.secretKeySource === 'generated') {
         app.logger.warn({ file: `${config.dataDir}/secret_key` }, 'generated a development SECRET_KEY (mode 0600); set SECRET_KEY in production');
       }

@@ -1,7 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineJob } from './define.js';
-import type { JobDefinition } from './types.js';
+import type { Config } from '../../src/config/index.js';
+import { defineJob } from '../../src/jobs/define.js';
+import type { JobDefinition } from '../../src/jobs/types.js';
 
 /** Where test jobs append one line per run (their observable side effect). */
 export function testJobsLogPath(dataDir: string): string {
@@ -19,14 +20,16 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * TEST-ONLY jobs, registered only when CURFEW_TEST_JOBS=1 (refused in
- * production), for the multi-process exactly-once tests:
+ * TEST-ONLY jobs, passed as `extraJobs` by tests (in-process: startTestApp's
+ * `extraJobs`; child processes: test/helpers/curfew-test-entry.ts), never
+ * registered by src/:
  * - `test-counter`, every second: appends "counter <slot> <instance>" to DATA_DIR/test-jobs.log;
  * - `test-slow`, every second, disabled unless JOB_TEST_SLOW_ENABLED=true:
- *   works 2.5 s, then appends "slow <slot> <instance>".
+ *   works TEST_SLOW_MS (default 2500) ms, then appends "slow <slot> <instance>".
  */
-export function testJobs(dataDir: string, instanceId: string): JobDefinition[] {
-  const log = testJobsLogPath(dataDir);
+export function testJobs(config: Pick<Config, 'dataDir' | 'scheduler'>, slowMs = 2500): JobDefinition[] {
+  const log = testJobsLogPath(config.dataDir);
+  const instanceId = config.scheduler.instanceId;
   return [
     defineJob({
       name: 'test-counter',
@@ -39,14 +42,17 @@ export function testJobs(dataDir: string, instanceId: string): JobDefinition[] {
     }),
     defineJob({
       name: 'test-slow',
-      description: 'TEST ONLY: works 2.5 s, then appends one line to DATA_DIR/test-jobs.log',
+      description: 'TEST ONLY: works a while (2.5 s), then appends one line to DATA_DIR/test-jobs.log',
       schedule: '* * * * * *',
       enabled: false,
       run: async ({ scheduledFor, signal }) => {
-        await wait(2500, signal);
+        await wait(slowMs, signal);
         await appendFile(log, `slow ${scheduledFor ?? 'adhoc'} ${instanceId}\n`);
         return { written: 1 };
       },
     }),
   ];
 }
+
+/** Arguments for `spawn(process.execPath, [...CURFEW_TEST_ENTRY, 'serve'])`: the CLI with the test-only jobs. */
+export const CURFEW_TEST_ENTRY: readonly string[] = ['--import', 'tsx', 'test/helpers/curfew-test-entry.ts'];

@@ -1,0 +1,11 @@
+/**
+ * The `curfew` command line with the test-only jobs registered (test-jobs.ts),
+ * for tests that start real processes: spawn it with CURFEW_TEST_ENTRY (below)
+ * instead of bin/curfew.js. TEST_SLOW_MS sets test-slow's working time
+ * (default 2500 ms).
+ */
+import { main } from '../../src/cli/main.js';
+import { testJobs } from './test-jobs.js';
+
+const slowMs = Number(process.env.TEST_SLOW_MS ?? 2500);
+await main(process.argv, { appOptions: (config) => ({ extraJobs: testJobs(config, slowMs) }) });
