@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
+import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
 import { resolveSecretKey } from './secrets.js';
 
@@ -14,7 +15,7 @@ export type DatabaseConfig =
 
 /**
  * Raw per-job overrides from `JOB_<NAME>_<FIELD>` (FIELD one of SCHEDULE,
- * ENABLED, TZ, OVERLAP, CATCH_UP, TIMEOUT, LEASE_TTL, RETRIES); the job
+ * ENABLED, TZ, OVERLAP, CATCH_UP, TIMEOUT, LEASE_TTL, RETRIES, DST); the job
  * registry validates and applies them.
  */
 export type JobOverride = Readonly<Record<string, string>>;
@@ -86,6 +87,12 @@ export interface Config {
     readonly instanceId: string;
     /** Days of run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, default 30). */
     readonly runRetentionDays: number;
+    /** SCHEDULER_LEASE_TTL (default 30 s): a crashed holder's job or /cron/run lease is taken over after this. */
+    readonly leaseTtlMs: number;
+    /** SCHEDULER_LEASE_HEARTBEAT (default 10 s, at most a third of the TTL): how often a running holder renews. */
+    readonly leaseHeartbeatMs: number;
+    /** CRON_RUN_MAX_TIME (default 600 s, seed 002's lock time): longest one /cron/run may take. */
+    readonly cronRunMaxMs: number;
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
   readonly inactivityMinutes: number;
@@ -165,7 +172,7 @@ function parseCronSecrets(reader: EnvReader, production: boolean): string[] {
   return secrets;
 }
 
-const JOB_FIELDS = ['SCHEDULE', 'ENABLED', 'TZ', 'OVERLAP', 'CATCH_UP', 'TIMEOUT', 'LEASE_TTL', 'RETRIES'] as const;
+const JOB_FIELDS = ['SCHEDULE', 'ENABLED', 'TZ', 'OVERLAP', 'CATCH_UP', 'TIMEOUT', 'LEASE_TTL', 'RETRIES', 'DST'] as const;
 
 /**
  * `JOB_<NAME>_<FIELD>` for the fields above, keyed by kebab-case job name
@@ -181,6 +188,16 @@ function parseJobOverrides(reader: EnvReader): Record<string, JobOverride> {
     (jobs[name] ??= {})[field] = value;
   }
   return jobs;
+}
+
+/** The lease TTL and its heartbeat; the heartbeat must leave room for two missed beats within the TTL. */
+function parseLeaseTiming(reader: EnvReader): { leaseTtlMs: number; leaseHeartbeatMs: number } {
+  const leaseTtlMs = readDuration(reader, 'SCHEDULER_LEASE_TTL', 30_000, { min: 300 });
+  const leaseHeartbeatMs = readDuration(reader, 'SCHEDULER_LEASE_HEARTBEAT', Math.min(10_000, Math.floor(leaseTtlMs / 3)), { min: 50 });
+  if (leaseHeartbeatMs * 3 > leaseTtlMs) {
+    throw new ConfigError('SCHEDULER_LEASE_HEARTBEAT', `must be at most a third of SCHEDULER_LEASE_TTL (${leaseTtlMs} ms), got ${leaseHeartbeatMs} ms`);
+  }
+  return { leaseTtlMs, leaseHeartbeatMs };
 }
 
 export interface LoadConfigOptions {
@@ -266,6 +283,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       enabled: reader.boolean('SCHEDULER', true),
       instanceId: reader.string('INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
       runRetentionDays: reader.integer('CRON_RUNS_RETENTION_DAYS', 30, { min: 1 }),
+      ...parseLeaseTiming(reader),
+      cronRunMaxMs: readDuration(reader, 'CRON_RUN_MAX_TIME', 600_000, { min: 1000 }),
     },
     jobs: parseJobOverrides(reader),
     inactivityMinutes: reader.integer('INACTIVITY_MINUTES', 30, { min: 1 }),

@@ -13,9 +13,9 @@ export interface JobSpec {
   readonly overlap?: OverlapPolicy;
   /** Default `latest`. */
   readonly catchUp?: CatchUpPolicy;
-  /** Default 600 000 (10 minutes). */
+  /** Default: the scheduler's SCHEDULER_LEASE_TTL (30 s), renewed every heartbeat while the job runs. */
   readonly leaseTtlMs?: number;
-  /** Default 600 000 (10 minutes). */
+  /** The maximum run time; default 600 000 (10 minutes). */
   readonly timeoutMs?: number;
   /** Default no retries, 1 s base back-off. */
   readonly retries?: { readonly max: number; readonly baseDelayMs: number };
@@ -24,7 +24,6 @@ export interface JobSpec {
   readonly run: JobBody;
 }
 
-export const DEFAULT_LEASE_TTL_MS = 600_000;
 export const DEFAULT_TIMEOUT_MS = 600_000;
 
 /** Fills a job's defaults. */
@@ -34,7 +33,6 @@ export function defineJob(spec: JobSpec): JobDefinition {
     enabled: true,
     overlap: 'skip',
     catchUp: { kind: 'latest' },
-    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
     timeoutMs: DEFAULT_TIMEOUT_MS,
     retries: { max: 0, baseDelayMs: 1000 },
     ...spec,

@@ -45,6 +45,8 @@ export function createJobs(options: CreateJobsOptions): { service: DefaultJobsSe
     instanceId: config.scheduler.instanceId,
     definitions,
     overrides: config.jobs,
+    lease: { ttlMs: config.scheduler.leaseTtlMs, heartbeatMs: config.scheduler.leaseHeartbeatMs },
+    scheduleRunMaxMs: config.scheduler.cronRunMaxMs,
   });
   return { service, scheduler: new InProcessScheduler({ service, clock, logger }) };
 }
