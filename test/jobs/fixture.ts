@@ -7,7 +7,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { CronRunsRepository } from '../../src/db/repositories/cron-runs.js';
 import { JobLeasesRepository } from '../../src/db/repositories/job-leases.js';
 import { defineJob, type JobSpec } from '../../src/jobs/define.js';
-import { DefaultJobsService } from '../../src/jobs/service.js';
+import { DefaultJobsService, type JobsServiceOptions } from '../../src/jobs/service.js';
 import type { JobDefinition } from '../../src/jobs/types.js';
 import { createLogger } from '../../src/logger.js';
 import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../helpers/app.js';
@@ -35,6 +35,8 @@ export async function openJobsFixture(options: {
   overrides?: Readonly<Record<string, JobOverride>>;
   instanceId?: string;
   database?: TestDatabase;
+  /** Passed to the service as is (lease timing, schedule-run maximum, timers, a logger to capture). */
+  service?: Partial<Pick<JobsServiceOptions, 'lease' | 'scheduleRunMaxMs' | 'timers' | 'logger'>>;
 }): Promise<JobsFixture> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ env: { ...BASE_TEST_ENV, ...database.env }, secretKey: TEST_SECRET_KEY });
@@ -51,6 +53,7 @@ export async function openJobsFixture(options: {
     definitions: options.definitions,
     ...(options.overrides ? { overrides: options.overrides } : {}),
     drainMs: 2000,
+    ...options.service,
   });
   return {
     storage,
