@@ -1,5 +1,5 @@
 import type { MissedSlot } from './run-request.js';
-import { latestSlot, slotsBetween, type ParsedSchedule } from './schedule.js';
+import { isDstGapSlot, latestSlot, slotsBetween, type ParsedSchedule } from './schedule.js';
 import type { CatchUpPolicy } from './types.js';
 
 /** A slot to run now; `late` ones run with trigger `catch-up`. */
@@ -33,12 +33,13 @@ export function onTimeTolerance(schedule: ParsedSchedule): number {
 
 /**
  * Decides, purely from (schedule, policy, last recorded slot, now), which slots
- * are due and which are missed:
+ * are due and which are missed (each with its reason):
  * - `latest`: run the most recent slot (late or not), the older ones are missed;
  * - `none`: run the most recent slot only if it is on time, everything else is missed;
  * - `all`: run every slot within the window (oldest first), older ones are missed.
  * With no recorded slot yet, only the most recent slot is considered (a new
- * install does not replay history).
+ * install does not replay history). Under the DST policy `skip`, a slot moved
+ * out of a spring-forward gap is missed with reason `dst-gap` instead of run.
  */
 export function decideDue(
   schedule: ParsedSchedule,
@@ -47,6 +48,19 @@ export function decideDue(
   now: number,
   options: DecideOptions = {},
 ): DueDecision {
+  const decision = decideCatchUp(schedule, policy, lastSlot, now, options);
+  if (schedule.dst !== 'skip' || !schedule.fixedTime) return decision;
+  // JOB_<NAME>_DST=skip: a slot croner moved out of a spring-forward gap is not run; it is recorded missed.
+  const gap = (slot: number) => isDstGapSlot(schedule, slot);
+  if (!decision.run.some((due) => gap(due.slot)) && !decision.missed.some((missed) => gap(missed.slot))) return decision;
+  const missed: MissedSlot[] = [
+    ...decision.missed.map((m) => (gap(m.slot) ? { slot: m.slot, reason: 'dst-gap' as const } : m)),
+    ...decision.run.filter((due) => gap(due.slot)).map((due) => ({ slot: due.slot, reason: 'dst-gap' as const })),
+  ];
+  return { run: decision.run.filter((due) => !gap(due.slot)), missed: missed.sort((a, b) => a.slot - b.slot) };
+}
+
+function decideCatchUp(schedule: ParsedSchedule, policy: CatchUpPolicy, lastSlot: number | null, now: number, options: DecideOptions): DueDecision {
   const onTimeMs = options.onTimeMs ?? onTimeTolerance(schedule);
   const maxSlots = options.maxSlots ?? 1000;
   let pending: number[];

@@ -1,4 +1,4 @@
-import type { CatchUpPolicy, JobBody, JobDefinition, OverlapPolicy } from './types.js';
+import type { CatchUpPolicy, DstPolicy, JobBody, JobDefinition, OverlapPolicy } from './types.js';
 
 /** What a job declares; everything but name, description, schedule and run has a default. */
 export interface JobSpec {
@@ -7,6 +7,8 @@ export interface JobSpec {
   readonly schedule: string;
   /** Default UTC. */
   readonly timezone?: string;
+  /** Default `run-once` (croner's rule); see DstPolicy. */
+  readonly dst?: DstPolicy;
   /** Default true. */
   readonly enabled?: boolean;
   /** Default `skip`. */

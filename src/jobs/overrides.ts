@@ -1,5 +1,5 @@
 import { ConfigError, type JobOverride } from '../config/index.js';
-import { isValidTimezone, parseSchedule, ScheduleError } from './schedule.js';
+import { DST_POLICIES, isValidTimezone, parseSchedule, ScheduleError, type DstPolicy } from './schedule.js';
 import type { CatchUpPolicy, JobDefinition } from './types.js';
 
 /** The environment variable for one override field, e.g. JOB_LOGOUT_ALL_USERS_SCHEDULE. */
@@ -33,6 +33,12 @@ function catchUp(job: string, value: string): CatchUpPolicy {
     if (windowMs !== undefined && windowMs > 0) return { kind: 'all', windowMs };
   }
   throw new ConfigError(envName(job, 'CATCH_UP'), `expected latest, none, all or all:<window> (e.g. all:6h), got "${value}"`);
+}
+
+function dstPolicy(job: string, value: string): DstPolicy {
+  const match = DST_POLICIES.find((policy) => policy === value.toLowerCase());
+  if (match === undefined) throw new ConfigError(envName(job, 'DST'), `expected skip, run-once or run-each, got "${value}"`);
+  return match;
 }
 
 function boolean(job: string, value: string): boolean {
@@ -72,14 +78,15 @@ export function applyOverride(definition: JobDefinition, override: JobOverride |
     overlap,
     catchUp: o.CATCH_UP === undefined ? definition.catchUp : catchUp(job, o.CATCH_UP),
     timeoutMs: o.TIMEOUT === undefined ? definition.timeoutMs : duration(job, 'TIMEOUT', o.TIMEOUT, 1),
-    leaseTtlMs: o.LEASE_TTL === undefined ? definition.leaseTtlMs : duration(job, 'LEASE_TTL', o.LEASE_TTL, 300),
     retries,
+    ...(o.LEASE_TTL === undefined ? {} : { leaseTtlMs: duration(job, 'LEASE_TTL', o.LEASE_TTL, 300) }),
+    ...(o.DST === undefined ? {} : { dst: dstPolicy(job, o.DST) }),
   };
   if (!isValidTimezone(result.timezone)) {
     throw new ConfigError(envName(job, 'TZ'), `unknown time zone "${result.timezone}"; use an IANA name such as Europe/Berlin or UTC`);
   }
   try {
-    parseSchedule(result.schedule, result.timezone);
+    parseSchedule(result.schedule, result.timezone, result.dst);
   } catch (error) {
     if (error instanceof ScheduleError) throw new ConfigError(envName(job, o.SCHEDULE === undefined ? 'TZ' : 'SCHEDULE'), error.message);
     throw error;

@@ -29,7 +29,7 @@ export class JobRegistry {
       if (!/^[a-z][a-z0-9-]*$/.test(base.name) || base.name === SCHEDULE_RUN_JOB) throw new Error(`invalid job name "${base.name}"`);
       if (this.byName.has(base.name)) throw new Error(`job "${base.name}" is registered twice`);
       const definition = applyOverride(base, overrides[base.name]);
-      const schedule = parseSchedule(definition.schedule, definition.timezone);
+      const schedule = parseSchedule(definition.schedule, definition.timezone, definition.dst);
       this.byName.set(base.name, { definition, schedule, graceMs: definition.graceMs ?? defaultGrace(schedule) });
     }
     for (const [name, override] of Object.entries(overrides)) {

@@ -3,17 +3,30 @@ import { Cron } from 'croner';
 declare const parsedScheduleBrand: unique symbol;
 
 /**
- * A cron expression and IANA zone, checked once by croner. The slot maths
- * accepts nothing else, so an invalid expression can never reach the runner.
+ * What a job does with a fixed-time slot that a DST change moves
+ * (`JOB_<NAME>_DST`, default `run-once`):
+ * - `skip`: a slot in a spring-forward gap is recorded `missed` (`dst-gap`);
+ * - `run-once`: a gap slot runs at the first valid instant after the gap, a
+ *   repeated (fall-back) time runs at its first occurrence only;
+ * - `run-each`: as run-once in a gap; a repeated time runs at both
+ *   occurrences, two distinct slots.
+ */
+export type DstPolicy = 'skip' | 'run-once' | 'run-each';
+
+export const DST_POLICIES: readonly DstPolicy[] = ['skip', 'run-once', 'run-each'];
+
+/**
+ * A cron expression, IANA zone and DST policy, checked once by croner. The
+ * slot maths accepts nothing else, so an invalid expression can never reach
+ * the runner.
  *
- * DST, as croner decides it (pinned by test/jobs/schedule.test.ts):
- * - fixed-time schedules (no `*` or step in the second/minute/hour fields,
- *   e.g. `30 2 * * *` or `0 1,13 * * *`): a slot in a spring-forward gap runs
- *   once at the first valid time after the gap; a slot in a repeated
- *   fall-back hour runs once, at its first occurrence;
- * - interval schedules (`* * * * *`, `0 * * * *`, `*\/5 ...`): slots follow
- *   real elapsed time; local times that do not exist are skipped and a
- *   repeated local hour has its own, distinct instants.
+ * DST (pinned by test/jobs/schedule.test.ts and test/jobs/dst-policy.test.ts):
+ * - fixed-time schedules (no `*`, `?` or step in the second/minute/hour
+ *   fields, e.g. `30 2 * * *` or `0 1,13 * * *`) follow the job's DstPolicy;
+ *   croner's own rule is `run-once`;
+ * - interval schedules (`* * * * *`, `0 * * * *`, `*\/5 ...`) follow real
+ *   elapsed time whatever the policy: local times that do not exist have no
+ *   slot and a repeated local hour has its own, distinct instants.
  * Either way a slot is an instant (epoch ms), so the ledger's unique
  * (job, scheduled_for) key makes "never twice" a database fact.
  */
@@ -24,6 +37,9 @@ export interface ParsedSchedule {
   /** The typical gap between slots in ms (from two consecutive slots). */
   readonly periodMs: number;
   readonly cron: Cron;
+  readonly dst: DstPolicy;
+  /** No wildcard or step in seconds, minutes and hours: the DST policy applies. */
+  readonly fixedTime: boolean;
 }
 
 /** A cron expression or zone croner refuses; `field` says which. */
@@ -50,12 +66,19 @@ export function isValidTimezone(timezone: string): boolean {
 // A fixed reference for measuring the period, so parsing is pure.
 const PERIOD_REFERENCE = Date.UTC(2026, 0, 5);
 
+/** croner's `no-wildcard` rule: no `*`, `?` or step in the second, minute and hour fields. */
+function isFixedTime(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  const timeFields = fields.length === 6 ? fields.slice(0, 3) : fields.slice(0, 2);
+  return timeFields.every((field) => !/[*?/]/.test(field));
+}
+
 /**
  * Parses `expression` (5 or 6 fields; 6 adds seconds) in `timezone` (default
- * UTC). Throws ScheduleError for a bad expression, zone, or a schedule with
- * no future slot.
+ * UTC) with DST policy `dst` (default `run-once`). Throws ScheduleError for a
+ * bad expression, zone, or a schedule with no future slot.
  */
-export function parseSchedule(expression: string, timezone = 'UTC'): ParsedSchedule {
+export function parseSchedule(expression: string, timezone = 'UTC', dst: DstPolicy = 'run-once'): ParsedSchedule {
   if (!isValidTimezone(timezone)) {
     throw new ScheduleError('timezone', `unknown time zone "${timezone}"; use an IANA name such as Europe/Berlin or UTC`);
   }
@@ -69,19 +92,75 @@ export function parseSchedule(expression: string, timezone = 'UTC'): ParsedSched
   if (first === undefined || second === undefined) {
     throw new ScheduleError('expression', `cron expression "${expression}" has no future slots`);
   }
-  return { expression, timezone, periodMs: second.getTime() - first.getTime(), cron } as ParsedSchedule;
+  return { expression, timezone, periodMs: second.getTime() - first.getTime(), cron, dst, fixedTime: isFixedTime(expression) } as ParsedSchedule;
 }
 
 /** The first slot strictly after `after` (epoch ms), or null if none. */
 export function nextSlot(schedule: ParsedSchedule, after: number): number | null {
-  return schedule.cron.nextRun(new Date(after))?.getTime() ?? null;
+  let next = schedule.cron.nextRun(new Date(after))?.getTime() ?? null;
+  // run-each: the second occurrence of a repeated time is a slot of its own.
+  for (const twin of recentTwins(schedule, after)) {
+    if (twin > after && (next === null || twin < next)) next = twin;
+  }
+  return next;
 }
 
 /** The latest slot at or before `now`, or null if none. */
 export function latestSlot(schedule: ParsedSchedule, now: number): number | null {
   // previousRuns is exclusive of its reference; +1 ms makes `now` itself count.
   const [previous] = schedule.cron.previousRuns(1, new Date(now + 1));
-  return previous?.getTime() ?? null;
+  let latest = previous?.getTime() ?? null;
+  for (const twin of recentTwins(schedule, now)) {
+    if (twin <= now && (latest === null || twin > latest)) latest = twin;
+  }
+  return latest;
+}
+
+/**
+ * True when `slot` is not the local time its expression names: croner moved
+ * it out of a spring-forward gap (02:30 that day did not exist).
+ */
+export function isDstGapSlot(schedule: ParsedSchedule, slot: number): boolean {
+  return !schedule.cron.match(new Date(slot));
+}
+
+// A fall-back repeats at most two hours (30 min and 1 h are the shifts in use).
+const FOLD_SHIFTS_MS = [1_800_000, 3_600_000, 7_200_000];
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallTime(ms: number, timezone: string): string {
+  let format = formatters.get(timezone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(timezone, format);
+  }
+  return format.format(ms);
+}
+
+/** The second occurrence of a slot's local time (a repeated fall-back hour), or null. */
+export function secondOccurrence(schedule: ParsedSchedule, slot: number): number | null {
+  const wall = wallTime(slot, schedule.timezone);
+  for (const shift of FOLD_SHIFTS_MS) {
+    if (wallTime(slot + shift, schedule.timezone) === wall) return slot + shift;
+  }
+  return null;
+}
+
+/** run-each, fixed-time: second occurrences of the slots in the two hours up to `at`. */
+function recentTwins(schedule: ParsedSchedule, at: number): number[] {
+  if (schedule.dst !== 'run-each' || !schedule.fixedTime) return [];
+  const horizon = at - FOLD_SHIFTS_MS[FOLD_SHIFTS_MS.length - 1]!;
+  const twins: number[] = [];
+  // One slot at a time, newest first: a daily schedule stops after one look.
+  let reference = at + 1;
+  for (let i = 0; i < 256; i += 1) {
+    const [run] = schedule.cron.previousRuns(1, new Date(reference));
+    if (run === undefined || run.getTime() < horizon) break;
+    const twin = secondOccurrence(schedule, run.getTime());
+    if (twin !== null) twins.push(twin);
+    reference = run.getTime();
+  }
+  return twins;
 }
 
 /**

@@ -177,6 +177,7 @@ export class DefaultJobsService implements JobsService {
       overlap: definition.overlap,
       catchUp: definition.catchUp,
       graceMs,
+      dst: schedule.dst,
       ...(definition.placeholder === undefined ? {} : { placeholder: definition.placeholder }),
     };
   }

@@ -1,4 +1,7 @@
 import type { Clock } from '../clock.js';
+import type { DstPolicy } from './schedule.js';
+
+export type { DstPolicy } from './schedule.js';
 
 /**
  * The contract between the scheduler (src/jobs), its adapters (HTTP trigger
@@ -61,6 +64,8 @@ export interface JobDefinition {
   readonly schedule: string;
   /** IANA zone, default UTC. */
   readonly timezone: string;
+  /** A fixed-time slot moved by DST: skip | run-once | run-each (JOB_<NAME>_DST). Undefined: run-once. */
+  readonly dst?: DstPolicy;
   readonly enabled: boolean;
   readonly overlap: OverlapPolicy;
   readonly catchUp: CatchUpPolicy;
@@ -142,6 +147,8 @@ export interface JobStatus {
   readonly overlap: OverlapPolicy;
   readonly catchUp: CatchUpPolicy;
   readonly graceMs: number;
+  /** The DST policy (run-once unless JOB_<NAME>_DST says otherwise). */
+  readonly dst?: DstPolicy;
 }
 
 /** How to run one job now (`runJob`). */

@@ -155,6 +155,7 @@ describe('prune-cron-runs and configuration', () => {
     ['a bad timeout', { JOB_SEQUENCE_TICK_TIMEOUT: 'soon' }, 'JOB_SEQUENCE_TICK_TIMEOUT'],
     ['a too short lease', { JOB_SEQUENCE_TICK_LEASE_TTL: '10ms' }, 'JOB_SEQUENCE_TICK_LEASE_TTL'],
     ['bad retries', { JOB_SEQUENCE_TICK_RETRIES: '-1' }, 'JOB_SEQUENCE_TICK_RETRIES'],
+    ['an unknown DST policy', { JOB_LOGOUT_ALL_USERS_DST: 'twice' }, 'JOB_LOGOUT_ALL_USERS_DST'],
   ];
   for (const [name, env, setting] of bad) {
     it(`createApp refuses ${name}, naming ${setting}`, async () => {
