@@ -12,6 +12,9 @@ import type { JobDefinition } from './types.js';
 export { DefaultJobsService } from './service.js';
 export { InProcessScheduler } from './scheduler.js';
 export { defineJob } from './define.js';
+export { JobRunner, type RunRequest, type MissedSlot, type ScheduleRunRequest } from './runner.js';
+export { systemTimers, type Timers } from './timers.js';
+export { DEFAULT_LEASE_TIMING, type LeaseTiming } from './lease.js';
 export type * from './types.js';
 
 export interface CreateJobsOptions {

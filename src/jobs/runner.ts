@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.js';
 import type { NewCronRun } from '../db/repositories/cron-runs.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { errorDetail, errorMessage } from './error-detail.js';
 import { acquireLease, DEFAULT_LEASE_TIMING, type HeldLease, type LeaseStore, type LeaseTiming } from './lease.js';
@@ -113,7 +114,9 @@ export class JobRunner {
    * tally. Resolves `{ busy: true }` while another live schedule run holds the
    * lease; a holder that stopped renewing is waited out and taken over. The
    * signal aborts at the maximum run time; the row is then `timed_out`.
-   * Throws (after finishing the row as `failed`) when `runDue` throws.
+   * When `runDue` throws, finishes the row as `failed` and throws AppError
+   * INTERNAL_ERROR with the original as `cause`; a failing lease or ledger
+   * write (database down) propagates as it is.
    */
   async runSchedule(request: ScheduleRunRequest, runDue: (signal: AbortSignal) => Promise<RunSummary[]>): Promise<ScheduleRunOutcome> {
     // The lease alone would let this instance in twice (it re-acquires its own lease).
@@ -194,7 +197,7 @@ export class JobRunner {
         runs = await runDue(deadline.signal);
       } catch (error) {
         failure = error;
-        logger.error({ err: error, errorDetail: errorDetail(error) }, 'schedule-run failed');
+        logger.error({ ...(error instanceof Error ? { err: error } : {}), errorDetail: errorDetail(error) }, 'schedule-run failed');
       }
       const finishedAt = clock.now();
       const tally: Record<string, number> = { ran: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, missed: 0 };
@@ -213,7 +216,8 @@ export class JobRunner {
         error: error === undefined ? null : shortText(errorMessage(error), MAX_ERROR),
         errorDetail: failure === undefined ? null : errorDetail(failure),
       });
-      if (failure !== undefined) throw failure;
+      // Logged whole and recorded on the row above; callers get the stable code, the cause stays attached.
+      if (failure !== undefined) throw new AppError('INTERNAL_ERROR', 'The schedule run failed; see the run ledger.', { cause: failure });
       return { busy: false, result: { cronRunId: id, durationMs: finishedAt - startedAt, runs } };
     } finally {
       cancelDeadline();
@@ -241,7 +245,7 @@ export class JobRunner {
       const stopped = lost.signal.aborted || this.shutdown.signal.aborted || request.signal?.aborted === true;
       if (last.status !== 'failed' || stopped || attempt >= definition.retries.max) return attempt > 0 ? { ...last, attempts: attempt + 1 } : last;
       const delayMs = definition.retries.baseDelayMs * 2 ** attempt;
-      this.options.logger.warn({ job: definition.name, attempt: attempt + 1, delayMs, err: last.error }, 'job failed; retrying');
+      this.options.logger.warn({ job: definition.name, attempt: attempt + 1, delayMs, errorDetail: errorDetail(last.error) }, 'job failed; retrying');
       await delay(this.timers, delayMs, this.shutdown.signal);
     }
   }
@@ -324,7 +328,9 @@ export class JobRunner {
     };
     const level = status === 'ok' || status === 'skipped' ? 'info' : 'warn';
     const fields = { job: definition.name, runId: id, slot: request.slot, trigger: request.trigger, status, durationMs, error: summary.error };
-    this.options.logger[level](failed ? { ...fields, err: outcome.error, errorDetail: errorDetail(outcome.error) } : fields, 'job run finished');
+    // The logger's err serializer expects an Error; anything else thrown is in errorDetail.
+    const errorFields = failed ? { ...(outcome.error instanceof Error ? { err: outcome.error } : {}), errorDetail: errorDetail(outcome.error) } : {};
+    this.options.logger[level]({ ...fields, ...errorFields }, 'job run finished');
     try {
       this.options.emit({ summary, definition, instanceId: this.options.instanceId });
     } catch (listenerError) {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { BackgroundTask } from '../services.js';
 import { nextSlot } from './schedule.js';
 import type { DefaultJobsService } from './service.js';
+import { systemTimers, type Timers } from './timers.js';
 
 export interface SchedulerOptions {
   readonly service: DefaultJobsService;
@@ -10,16 +11,19 @@ export interface SchedulerOptions {
   readonly logger: Logger;
   /** Longest sleep between ticks in ms (default 60 000), so lease take-overs and clock jumps are noticed. */
   readonly maxSleepMs?: number;
+  /** Default real (unref'd) timers; a simulator passes virtual ones with its clock. */
+  readonly timers?: Timers;
 }
 
 /**
  * The in-process scheduler: at each job's next slot it decides what is due
- * (pure slot maths over the ledger's last slot), records it and runs it, all
- * through the service. Timers are unref'd; stop() waits for running jobs.
+ * (pure slot maths over the ledger's last slot) and has the runner record and
+ * run it, through the service. Timers are unref'd; stop() waits for running
+ * jobs. A simulator can call tick() at virtual instants instead of start().
  */
 export class InProcessScheduler implements BackgroundTask {
   readonly name = 'scheduler';
-  private timer: NodeJS.Timeout | undefined;
+  private cancelWake: (() => void) | undefined;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private unsubscribe: (() => void) | undefined;
@@ -72,23 +76,22 @@ export class InProcessScheduler implements BackgroundTask {
   }
 
   private wake(delayMs: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.cancelWake?.();
+    this.cancelWake = (this.options.timers ?? systemTimers).after(delayMs, () => {
+      this.cancelWake = undefined;
       if (!this.running) return;
       const tick = this.tick().finally(() => this.inFlight.delete(tick));
       this.inFlight.add(tick);
       // Ticks do not wait for each other: a long job must not delay other jobs' slots.
       this.wake(Math.max(10, this.delayToNextSlot()));
-    }, delayMs);
-    this.timer.unref();
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelWake?.();
+    this.cancelWake = undefined;
     await Promise.allSettled([...this.inFlight]);
     await this.options.service.stop();
   }

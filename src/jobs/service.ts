@@ -116,16 +116,11 @@ export class DefaultJobsService implements JobsService {
   }
 
   async runDue(trigger: Trigger, caller: CallerInfo): Promise<{ busy: true } | { busy: false; result: ScheduleRunResult }> {
-    try {
-      return await this.runner.runSchedule({ trigger, caller }, async (signal) => {
-        const startedAt = this.options.clock.now();
-        const jobs = this.registry.all().filter((job) => job.definition.enabled);
-        return (await Promise.all(jobs.map((job) => this.runDueJob(job, trigger, caller, startedAt, signal)))).flat();
-      });
-    } catch (cause) {
-      // The runner logged it whole and recorded it on the schedule-run row.
-      throw new AppError('INTERNAL_ERROR', 'The schedule run failed; see the run ledger.', { cause });
-    }
+    return this.runner.runSchedule({ trigger, caller }, async (signal) => {
+      const startedAt = this.options.clock.now();
+      const jobs = this.registry.all().filter((job) => job.definition.enabled);
+      return (await Promise.all(jobs.map((job) => this.runDueJob(job, trigger, caller, startedAt, signal)))).flat();
+    });
   }
 
   async runJob(name: string, options: RunJobOptions): Promise<RunSummary> {

@@ -57,6 +57,7 @@ describe('runner: ledger rows, parameters, errors and the schedule run', () => {
             throw new Error('flush failed', { cause: low });
           },
         }),
+        job({ name: 'throws-text', schedule: '0 0 1 1 *', run: async () => Promise.reject('plain text, Bearer text-secret') }),
         job({
           name: 'hangs',
           schedule: '0 0 1 1 *',
@@ -100,6 +101,14 @@ describe('runner: ledger rows, parameters, errors and the schedule run', () => {
     assert.match(String(line?.errorDetail), /caused by: Error: connect ECONNREFUSED/);
     assert.match(String((line?.err as { stack?: string } | undefined)?.stack), /flush failed/);
     assert.doesNotMatch(logs.text(), /low-level-secret/);
+  });
+
+  it('a body that throws something other than an Error is recorded and logged too', async () => {
+    const summary = await fixture.service.runJob('throws-text', { dryRun: false, trigger: 'cli', caller: {} });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error, 'plain text, Bearer [REDACTED]');
+    assert.equal((await fixture.ledger.findById(summary.id as number))?.error_detail, 'plain text, Bearer [REDACTED]');
+    assert.doesNotMatch(logs.text(), /text-secret/);
   });
 
   it('records missed slots through the runner, with their reason', async () => {
