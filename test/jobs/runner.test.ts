@@ -157,22 +157,26 @@ describe('leases', () => {
 
   it('takeover of a crashed holder marks its running rows failed/abandoned, then runs the next slot', async () => {
     let started = 0;
-    const definition = job({ name: 'slow', leaseTtlMs: 90_000, run: async () => ({ n: ++started }) });
+    const definition = job({ name: 'slow', leaseTtlMs: 60_000, run: async () => ({ n: ++started }) });
     const a = await openJobsFixture({ clock, database, instanceId: 'a', definitions: [definition] });
     const b = await openJobsFixture({ clock, database, instanceId: 'b', definitions: [definition] });
     try {
       clock.set(START);
       // a recorded the 10:00 slot and took the lease, then died (kill -9) mid-run.
       const deadRow = await a.ledger.insertSlot({ job: 'slow', scheduledFor: START, trigger: 'schedule', status: 'running', startedAt: START, instanceId: 'a', dryRun: false });
-      assert.ok((await acquireLease({ store: a.leases, job: 'slow', holder: 'a', ttlMs: 90_000, clock })).acquired);
+      const held = await acquireLease({ store: a.leases, job: 'slow', holder: 'a', ttlMs: 60_000, clock });
+      assert.ok(held.acquired);
+      // Its last heartbeat, 10 s before 10:01.
+      clock.set(START + 50_000);
+      assert.ok(held.acquired && (await held.lease.renew()));
       // c recorded an earlier slot and died before it ever held the lease.
       const preLeaseRow = await a.ledger.insertSlot({ job: 'slow', scheduledFor: START - 120_000, trigger: 'schedule', status: 'running', startedAt: START - 120_000, instanceId: 'c', dryRun: false });
-      // 10:01: b finds the next slot due, but a's lease is still live: skipped.
+      // 10:01: b finds the next slot due, but a renewed its lease 10 s ago (alive as far as b can tell): skipped.
       clock.set(START + 60_000);
       const [skipped] = await b.service.runDueJob(b.service.registry.get('slow'), 'schedule', {});
       assert.equal(skipped?.status, 'skipped');
       assert.equal(started, 0);
-      // 10:02: the lease has expired; b runs the slot and marks a's run abandoned.
+      // 10:02: the lease has expired (10:01:50); b runs the slot and marks a's run abandoned.
       clock.set(START + 120_000);
       const [ran] = await b.service.runDueJob(b.service.registry.get('slow'), 'schedule', {});
       assert.equal(ran?.status, 'ok');
