@@ -99,9 +99,12 @@ export class DefaultJobsService implements JobsService {
   }
 
   /**
-   * Decides, records and runs what is due for one job at `now`: `missed` rows
-   * for slots the catch-up policy gives up, then each due slot in order (late
-   * ones with trigger `catch-up`). Used by runDue and the in-process scheduler.
+   * Decides what is due for one job at `now` (default: the clock's now) and
+   * has the runner record and run it: `missed` rows for slots the catch-up or
+   * DST policy gives up, then each due slot in order (late ones with trigger
+   * `catch-up`). `signal` (default none) aborts the runs, as a schedule run's
+   * maximum time does. Used by runDue, the in-process scheduler and a
+   * simulator driving several instances with one virtual clock.
    */
   async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now(), signal?: AbortSignal): Promise<RunSummary[]> {
     const { definition, schedule } = job;

@@ -52,7 +52,7 @@ class Instance {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.url = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: no listening line: ${this.output.join('')}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`${name}: no listening line: ${this.output.join('')}`)), 180_000);
       this.child.stdout?.on('data', (chunk: Buffer) => {
         const text = chunk.toString();
         this.output.push(text);
