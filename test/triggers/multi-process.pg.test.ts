@@ -20,7 +20,8 @@ class Instance {
   readonly url: Promise<string>;
   constructor(readonly child: ChildProcess) {
     this.url = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${this.output.join('')}`)), 30_000);
+      // A bound for a loaded machine, not a timing: start-up ends it as soon as the line comes.
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${this.output.join('')}`)), 120_000);
       child.stdout?.on('data', (chunk: Buffer) => {
         const text = chunk.toString();
         this.output.push(text);
