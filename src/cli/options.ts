@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 
 /**
  * How an entry point customises the CLI. `bin/curfew.js` passes none; a test
- * entry (test/helpers/curfew-test-entry.ts) passes test-only jobs this way,
+ * entry (test/helpers/curfew-test-entry.js) passes test-only jobs this way,
  * so nothing test-only lives in src/ or in the production configuration.
  */
 export interface CliOptions {

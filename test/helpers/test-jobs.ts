@@ -21,7 +21,7 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * TEST-ONLY jobs, passed as `extraJobs` by tests (in-process: startTestApp's
- * `extraJobs`; child processes: test/helpers/curfew-test-entry.ts), never
+ * `extraJobs`; child processes: test/helpers/curfew-test-entry.js), never
  * registered by src/:
  * - `test-counter`, every second: appends "counter <slot> <instance>" to DATA_DIR/test-jobs.log;
  * - `test-slow`, every second, disabled unless JOB_TEST_SLOW_ENABLED=true:
@@ -55,4 +55,4 @@ export function testJobs(config: Pick<Config, 'dataDir' | 'scheduler'>, slowMs =
 }
 
 /** Arguments for `spawn(process.execPath, [...CURFEW_TEST_ENTRY, 'serve'])`: the CLI with the test-only jobs. */
-export const CURFEW_TEST_ENTRY: readonly string[] = ['--import', 'tsx', 'test/helpers/curfew-test-entry.ts'];
+export const CURFEW_TEST_ENTRY: readonly string[] = ['test/helpers/curfew-test-entry.js'];

@@ -10,7 +10,7 @@ import { eventually } from './fixture.js';
 
 /**
  * Several real `curfew serve` processes on one PostgreSQL schema, each with
- * its in-process scheduler on, running the test-only jobs (test/helpers/curfew-test-entry.ts:
+ * its in-process scheduler on, running the test-only jobs (test/helpers/curfew-test-entry.js:
  * every-second schedules that append one line per run to DATA_DIR/test-jobs.log).
  */
 const skip = await postgresUnavailable();
