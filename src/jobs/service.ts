@@ -205,6 +205,6 @@ export function summarize(row: CronRunRow): RunSummary {
     counts,
     dryRun: row.dry_run === 1,
     ...(row.error === null ? {} : { error: row.error }),
-    ...(row.status === 'skipped' && row.output !== null ? { reason: row.output } : {}),
+    ...((row.status === 'skipped' || row.status === 'missed') && row.output !== null ? { reason: row.output } : {}),
   };
 }
