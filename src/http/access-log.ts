@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino } from 'pino';
 import type { Logger } from '../logger.js';
 import { errorCodeOf } from './error-answer.js';
 
@@ -73,7 +74,29 @@ export function accessPath(url: string, params?: unknown): string {
   return q === -1 ? path : `${path}?${redactQuery(url.slice(q + 1))}`;
 }
 
-const passThrough = <T>(value: T): T => value;
+/** What the access log needs of the pino logger it writes beside (pino's documented `pino.symbols`). */
+interface PinoInternals {
+  /** The destination every line of this logger goes to. */
+  readonly stream: { write(line: string): unknown };
+  /** The bindings as pino serialised them once: `,"service":"curfew"`. */
+  readonly chindings: string;
+  /** The configured time function: `,"time":"2026-..."`. */
+  readonly time: () => string;
+  readonly messageKey: string;
+}
+
+function internalsOf(logger: Logger): PinoInternals {
+  const { streamSym, chindingsSym, timeSym, messageKeySym } = pino.symbols;
+  const fields = logger as unknown as Record<symbol, unknown>;
+  return {
+    stream: fields[streamSym] as PinoInternals['stream'],
+    chindings: fields[chindingsSym] as string,
+    time: fields[timeSym] as () => string,
+    messageKey: fields[messageKeySym] as string,
+  };
+}
+
+const json = (value: string | undefined): string => (value === undefined ? 'null' : JSON.stringify(value));
 
 /**
  * The one access-log policy: one `request completed` line per request, for
@@ -82,19 +105,23 @@ const passThrough = <T>(value: T): T => value;
  * status, duration and, for error answers, the error code (and
  * `"early":true` when the early answers answered).
  *
- * Cheap by construction (bench/RESULTS.md, issue 15 §2): the line's shape is
- * fixed and holds no header, cookie or body, so it is written through a
- * child logger without pino's per-line redaction pass (which cost more than
- * the request itself) and without the request serializer; the secrets that
- * can reach it (a token in the query or the path) are blanked by
- * `accessPath` before the line is built. Fastify's own two lines per request
- * are replaced by this one (`AccessLogController`).
+ * Cheap by construction (bench/RESULTS.md, issue 15 §2). The line has one
+ * fixed shape that holds no header, cookie or body, so it is built here as a
+ * string, in pino's own format (its level number, time function, bindings
+ * and message key) and written to the logger's own destination: no pino
+ * redaction pass (with curfew's redact paths it cost more than the request
+ * itself), no serializers, no child logger. The only secrets that could
+ * reach it (a token in the query or the path) are blanked by `accessPath`;
+ * every string is JSON-escaped. Fastify's own two lines per request are
+ * replaced by this one (`AccessLogController`).
  */
 export class AccessLog {
-  private readonly lines: Logger;
+  private readonly pino: PinoInternals;
+  private lastMs = -1;
+  private lastTime = '';
 
   constructor(private readonly logger: Logger) {
-    this.lines = logger.child({}, { redact: { paths: [] }, serializers: { req: passThrough, res: passThrough } });
+    this.pino = internalsOf(logger);
   }
 
   /** Whether a line for `status` would be written (callers skip the clock and the line otherwise). */
@@ -102,26 +129,28 @@ export class AccessLog {
     return this.logger.isLevelEnabled(accessLevel(status));
   }
 
-  /** Whether any access line is written at this log level (only 5xx lines below info). */
-  get everyRequest(): boolean {
-    return this.logger.isLevelEnabled('info');
-  }
-
   write(entry: AccessEntry): void {
     const level = accessLevel(entry.status);
     if (!this.logger.isLevelEnabled(level)) return;
     const userAgent = entry.userAgent !== undefined && entry.userAgent.length > MAX_USER_AGENT ? entry.userAgent.slice(0, MAX_USER_AGENT) : entry.userAgent;
-    this.lines[level](
-      {
-        reqId: entry.reqId,
-        req: { method: entry.method, url: entry.url === undefined ? undefined : accessPath(entry.url, entry.params), ip: entry.ip, userAgent },
-        res: { statusCode: entry.status },
-        responseTime: entry.responseTime,
-        code: entry.code,
-        early: entry.early,
-      },
-      'request completed',
+    const url = entry.url === undefined ? undefined : accessPath(entry.url, entry.params);
+    this.pino.stream.write(
+      `{"level":${this.logger.levels.values[level] ?? 30}${this.time()}${this.pino.chindings},"reqId":${json(entry.reqId)}` +
+        `,"req":{"method":${json(entry.method)},"url":${json(url)},"ip":${json(entry.ip)},"userAgent":${json(userAgent)}}` +
+        `,"res":{"statusCode":${entry.status}},"responseTime":${Number.isFinite(entry.responseTime) ? entry.responseTime : null}` +
+        `${entry.code === undefined ? '' : `,"code":${json(entry.code)}`}${entry.early === true ? ',"early":true' : ''}` +
+        `,${json(this.pino.messageKey)}:"request completed"}\n`,
     );
+  }
+
+  /** pino's time field, formatted once per millisecond: under load many lines share one. */
+  private time(): string {
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastTime = this.pino.time();
+    }
+    return this.lastTime;
   }
 
   /** The entry for an early answer, with its client IP resolved by the caller. */
