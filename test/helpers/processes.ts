@@ -23,6 +23,9 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
+/** How long a child may take to say it listens. */
+const START_TIMEOUT_MS = 90_000;
+
 /** The environment every curfew child starts from: test mode, loopback, a port of its own. */
 export const CHILD_BASE_ENV: Readonly<Record<string, string>> = {
   NODE_ENV: 'test',
@@ -70,13 +73,19 @@ export class CurfewProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.url = new Promise((resolve, reject) => {
+      // Generous: on a loaded machine a cold start (tsx, migrations) takes seconds; this only bounds a hang.
+      const timer = setTimeout(() => reject(new Error(`${options.name} did not log "curfew listening on" in ${START_TIMEOUT_MS} ms:\n${this.output.join('')}`)), START_TIMEOUT_MS);
+      timer.unref();
       let seen = '';
       this.child.stdout?.on('data', (chunk: Buffer) => {
         const text = chunk.toString();
         this.output.push(`${options.name}: ${text}`);
         seen += text;
         const match = /curfew listening on (http:\/\/[^" ]+)/.exec(seen);
-        if (match?.[1]) resolve(match[1]);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
       });
       this.child.stderr?.on('data', (chunk: Buffer) => this.output.push(`${options.name}: ${chunk.toString()}`));
       this.child.once('exit', (code, signal) => reject(new Error(`${options.name} exited (${String(code ?? signal)}) before listening:\n${this.output.join('')}`)));

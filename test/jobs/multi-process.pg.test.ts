@@ -44,9 +44,10 @@ describePostgres('several real processes on one PostgreSQL', missing, () => {
     const processes = cluster(database, {});
     try {
       processes.start(['p1', 'p2', 'p3']);
-      await eventually(async () => (await ledgerRows(database, 'test-counter')).filter((r) => r.status === 'ok').length >= 5, 'five ok runs in the ledger', 30_000);
+      await eventually(async () => (await ledgerRows(database, 'test-counter')).filter((r) => r.status === 'ok').length >= 5, 'five ok runs in the ledger', 90_000);
     } finally {
       await processes.stopAll();
+      if (process.env.DEBUG_MULTI) process.stderr.write(processes.output());
     }
     const rows = await ledgerRows(database, 'test-counter');
     const ok = rows.filter((r) => r.status === 'ok');
@@ -75,13 +76,13 @@ describePostgres('several real processes on one PostgreSQL', missing, () => {
         const holder = await leaseHolder(database, 'test-slow');
         victim = (await ledgerRows(database, 'test-slow')).find((r) => r.status === 'running' && r.instance_id === holder);
         return victim !== undefined;
-      }, 'a running test-slow run of the lease holder', 30_000);
+      }, 'a running test-slow run of the lease holder', 90_000);
       const dead = victim as LedgerRow;
       await processes.get(dead.instance_id).kill('SIGKILL');
       await eventually(async () => {
         const rows = await ledgerRows(database, 'test-slow');
         return rows.some((r) => r.status === 'ok' && (r.scheduled_for ?? 0) > (dead.scheduled_for ?? 0));
-      }, 'a later slot run ok by another instance', 20_000);
+      }, 'a later slot run ok by another instance', 60_000);
       const rows = await ledgerRows(database, 'test-slow');
       const deadNow = rows.find((r) => r.id === dead.id);
       assert.equal(deadNow?.status, 'failed');

@@ -42,7 +42,7 @@ describePostgres('triggers and schedulers in several processes on one PostgreSQL
     const urls = await Promise.all([...cluster.instances.values()].map((instance) => instance.url));
     // The schedulers fire slots on their own first: wait until the ledger shows two.
     const scheduledOk = async () => (await ledgerRows(database, 'test-counter')).filter((row) => row.trigger === 'schedule' && row.status === 'ok');
-    await eventually(async () => (await scheduledOk()).length >= 2, 'two scheduled slots run', 30_000);
+    await eventually(async () => (await scheduledOk()).length >= 2, 'two scheduled slots run', 90_000);
     const answers = await Promise.all(
       Array.from({ length: 50 }, async (_, index) => {
         const response = await fetch(`${urls[index % urls.length]}/cron/run`, {
@@ -54,7 +54,7 @@ describePostgres('triggers and schedulers in several processes on one PostgreSQL
     );
     // And they keep firing while and after the calls race them: one more scheduled slot past the calls.
     const lastBefore = Math.max(...(await scheduledOk()).map((row) => row.id));
-    await eventually(async () => (await scheduledOk()).some((row) => row.id > lastBefore), 'a scheduled slot after the calls', 30_000);
+    await eventually(async () => (await scheduledOk()).some((row) => row.id > lastBefore), 'a scheduled slot after the calls', 60_000);
     await cluster.stopAll();
 
     const statuses = answers.map((answer) => answer.status);
