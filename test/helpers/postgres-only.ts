@@ -39,3 +39,20 @@ export function describePostgres(name: string, missing: string | undefined, body
     it('needs PostgreSQL', { skip: missing }, () => undefined);
   });
 }
+
+/**
+ * `describe` for a suite that needs something this machine may lack (a
+ * browser, a tool): without it (`missing` is the reason) the suite counts as
+ * one skipped test carrying the reason, printed too, instead of vanishing
+ * from the count.
+ */
+export function describeIfAvailable(name: string, missing: string | undefined, body: () => void): void {
+  if (missing === undefined) {
+    describe(name, body);
+    return;
+  }
+  console.log(`skipping "${name}": ${missing}`);
+  describe(name, () => {
+    it('needs what is missing', { skip: missing }, () => undefined);
+  });
+}
