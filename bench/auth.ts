@@ -1,6 +1,7 @@
 // `npm run bench -- auth`: requests/s and latency of the auth hot paths against a
 // server in a child process (loopback only), beside their ceilings:
-//   bare Fastify JSON route (ceiling) | GET /api/v1/me/ | POST /api/v1/login/refresh/ on
+//   bare Fastify JSON route (ceiling) | GET /api/v1/me/ at LOG_LEVEL=warn and at the
+//   default info (two processes of the same build) | POST /api/v1/login/refresh/ on
 //   SQLite and PostgreSQL | POST /api/v1/login/ beside raw argon2id hashes/s.
 // Bounded: every load phase runs BENCH_DURATION seconds (default 8); all data is
 // in a temp directory or a throw-away PostgreSQL schema, removed at the end.
@@ -241,6 +242,10 @@ function figureRow(figure: LoadFigures): Row {
   };
 }
 
+function fmtRatio(value: number): string {
+  return Number.isNaN(value) ? 'not run' : `${value.toFixed(2)}×`;
+}
+
 function fmt(value: number | undefined, digits = 1): string {
   return value === undefined ? '-' : value.toFixed(digits);
 }
@@ -254,14 +259,21 @@ export default async function main(args: string[] = []): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'curfew-bench-'));
   const bare = await startServer('bare');
   const sqlite = await startServer('curfew', curfewEnv({ DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` }, dir));
+  // The same build at the default log level (one access line per request to its stdout, a pipe).
+  const infoDir = join(dir, 'info');
+  const info = !wanted('ceiling')
+    ? undefined
+    : await startServer('curfew', { ...curfewEnv({ DATABASE_URL: `sqlite:${join(dir, 'bench-info.db')}` }, infoDir), LOG_LEVEL: 'info' });
   try {
     const cookies = await login(sqlite.url);
     // The same request headers everywhere, so only the server side differs.
     const headers = { cookie: `access_token=${cookies.get('access_token') ?? ''}` };
-    const figures = !wanted('ceiling') ? [] : await alternate(
+    const infoHeaders = info === undefined ? headers : { cookie: `access_token=${(await login(info.url)).get('access_token') ?? ''}` };
+    const figures = info === undefined ? [] : await alternate(
       [
         { name: 'bare Fastify JSON route (ceiling)', url: `${bare.url}/bare`, pid: bare.pid, headers },
         { name: 'GET /api/v1/me/ (valid cookie)', url: `${sqlite.url}/api/v1/me/`, pid: sqlite.pid, headers },
+        { name: 'GET /api/v1/me/ at LOG_LEVEL=info (default)', url: `${info.url}/api/v1/me/`, pid: info.pid, headers: infoHeaders },
         { name: 'curfew GET /health (context)', url: `${sqlite.url}/health`, pid: sqlite.pid, headers },
       ],
       { rounds: ROUNDS, seconds: ROUND_SECONDS, connections: 32, log },
@@ -275,6 +287,7 @@ export default async function main(args: string[] = []): Promise<void> {
   } finally {
     await bare.stop();
     await sqlite.stop();
+    await info?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -313,8 +326,9 @@ function printTable(rows: readonly Row[]): void {
     ...rows.map((r) => `| ${r.name} | ${Number.isNaN(r.rps) ? '-' : r.rps.toFixed(0)} | ${fmt(r.cpuUs)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.note} |`),
   ];
   const ceiling = byName('bare')?.rps ?? Number.NaN;
-  const me = byName('GET /api/v1/me/')?.rps ?? Number.NaN;
-  const cpuRatio = (byName('bare')?.cpuUs ?? Number.NaN) / (byName('GET /api/v1/me/')?.cpuUs ?? Number.NaN);
+  const me = byName('GET /api/v1/me/ (valid cookie)')?.rps ?? Number.NaN;
+  const meInfo = byName('GET /api/v1/me/ at LOG_LEVEL=info')?.rps ?? Number.NaN;
+  const cpuRatio = (byName('bare')?.cpuUs ?? Number.NaN) / (byName('GET /api/v1/me/ (valid cookie)')?.cpuUs ?? Number.NaN);
   const loginRate = byName('POST /api/v1/login/ ')?.rps ?? Number.NaN;
   const raw = byName('raw argon2id')?.rps ?? Number.NaN;
   const refreshPg = byName('POST /api/v1/login/refresh/ (PostgreSQL)')?.rps ?? Number.NaN;
@@ -326,6 +340,10 @@ function printTable(rows: readonly Row[]): void {
     '| target | measured | |',
     '|---|---:|---|',
     target('/me ≥ 0.8× ceiling (median req/s)', me / ceiling, `${(me / ceiling).toFixed(2)}×`, me / ceiling >= 0.8),
+    target('/me at LOG_LEVEL=info ≥ 0.6× ceiling', meInfo / ceiling, `${(meInfo / ceiling).toFixed(2)}×`, meInfo / ceiling >= 0.6),
+    target('/me at LOG_LEVEL=info ≥ 0.8× /me at warn (same build)', meInfo / me, `${(meInfo / me).toFixed(2)}×`, meInfo / me >= 0.8),
+    `| /me at info vs ceiling by server CPU per request (bare µs / me-at-info µs) | ${fmtRatio((byName('bare')?.cpuUs ?? Number.NaN) / (byName('GET /api/v1/me/ at LOG_LEVEL=info')?.cpuUs ?? Number.NaN))} | context |`,
+    `| /me at info vs at warn by server CPU per request (warn µs / info µs) | ${fmtRatio((byName('GET /api/v1/me/ (valid cookie)')?.cpuUs ?? Number.NaN) / (byName('GET /api/v1/me/ at LOG_LEVEL=info')?.cpuUs ?? Number.NaN))} | context |`,
     `| /me vs ceiling by server CPU per request (bare µs / me µs) | ${Number.isNaN(cpuRatio) ? 'not run' : `${cpuRatio.toFixed(2)}×`} | context |`,
     target('login ≥ 0.85× raw hash rate (medians of alternating rounds)', loginRate / raw, `${(loginRate / raw).toFixed(2)}×`, loginRate / raw >= 0.85),
     target('refresh ≥ 1,500/s on PostgreSQL', refreshPg, `${refreshPg.toFixed(0)}/s`, refreshPg >= 1500),

@@ -22,9 +22,14 @@ export async function startChild(script: string, mode: string, env: Record<strin
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} ${mode} did not start in 60 s`)), 60_000);
     child.once('exit', (code) => reject(new Error(`${script} ${mode} exited with ${String(code)}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
       if (line.startsWith('READY ')) {
         clearTimeout(timer);
+        // From here on the child's stdout (its log lines at LOG_LEVEL=info) is
+        // drained unread: a pipe, as under systemd or Docker, at the least cost to this process.
+        lines.close();
+        child.stdout?.resume();
         resolve(line.slice('READY '.length).trim());
       }
     });

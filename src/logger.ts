@@ -71,6 +71,23 @@ export function serializeRequest(req: RequestLike, redact: (url: string) => stri
   };
 }
 
+/** Bytes of log lines gathered into one write to stdout. */
+const LOG_BUFFER_BYTES = 4096;
+/** How long a line may wait in that buffer when traffic is low, in ms. */
+const LOG_FLUSH_MS = 100;
+
+/**
+ * The default destination: stdout through pino's asynchronous writer,
+ * gathering lines into writes of about 4 KiB, flushed every 100 ms when
+ * traffic is low and synchronously on exit. One write (a thread-pool round
+ * trip) per access line was most of a logged request's remaining cost
+ * (bench/RESULTS.md, issue 15 §2). The price: a process killed with SIGKILL
+ * loses at most its last 100 ms of lines.
+ */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+}
+
 export function createLogger(options: { level: string; destination?: DestinationStream | undefined }): Logger {
   return pino(
     {
@@ -95,6 +112,6 @@ export function createLogger(options: { level: string; destination?: Destination
         },
       },
     },
-    options.destination,
+    options.destination ?? stdoutDestination(),
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
+import { errorAnswer, sendErrorAnswer } from './error-answer.js';
 
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -18,8 +19,9 @@ export const errorBodySchema = {
   required: ['error'],
 } as const;
 
+/** Sends the error envelope through the shared refusal encoder (error-answer.ts): the same bytes as the early answers. */
 export function sendError(reply: FastifyReply, status: number, code: ErrorCode | string, message: string): FastifyReply {
-  return reply.status(status).type('application/json; charset=utf-8').send({ error: { code, message } } satisfies ErrorBody);
+  return sendErrorAnswer(reply, errorAnswer(status, code, message));
 }
 
 /** Fastify's own error codes that are the client's fault, mapped to ours. */

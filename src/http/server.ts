@@ -1,37 +1,28 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AccessLog, AccessLogController } from './access-log.js';
+import { clientIpResolver } from './client-ip.js';
 import type { HttpContext } from './context.js';
 import { installAuth } from './auth.js';
+import { fastifyRequestId, frontDoor } from './early-answers.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
-import { meFastPath } from './me-fast-path.js';
-import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
+import { securityHeaders } from './security-headers.js';
+import { TriggerRouteTable } from './trigger-routes.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_PARAM_LENGTH = 500;
 /** Fastify's default keep-alive timeout, kept with our own server. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
-/** Where the server's listener leaves the request id for Fastify's genReqId. */
-const REQUEST_ID_KEY = Symbol('curfew.requestId');
-type TaggedRequest = IncomingMessage & { [REQUEST_ID_KEY]?: string };
-
-/** Accept a caller's correlation id when it is well formed, else make one. */
-function requestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A cron trigger route: wrong credentials are refused by the trigger gate before Fastify (trigger-gate.ts). */
+    /** A cron trigger route: what the trigger check refuses from the head alone is refused by the early answers (early-answers.ts). */
     trigger?: boolean;
   }
 }
@@ -44,48 +35,34 @@ declare module 'fastify' {
 export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance> {
   const { config } = ctx;
   const triggerRoutes = new TriggerRouteTable(MAX_PARAM_LENGTH);
-  const gate = triggerGate({
-    routes: triggerRoutes,
-    guard: ctx.services.triggers,
-    metrics: ctx.services.metrics,
-    logger: ctx.logger,
-    clientIp: config.trustProxy ? undefined : (req) => req.socket.remoteAddress,
-    ipAllowlisted: config.cron.ipAllowlist.length > 0,
-  });
-  // Reads the access cookie with the cookie plugin's own parser (registered below).
-  const me = meFastPath(ctx, () => app.parseCookie);
+  // One trust setting for Fastify's request.ip and the early answers' client address.
+  const trustProxy = config.trustProxy;
+  const accessLog = new AccessLog(ctx.logger);
+  const early = {
+    ctx,
+    // Reads the access cookie with the cookie plugin's own parser (registered below).
+    parseCookie: () => app.parseCookie,
+    triggerRoutes,
+    clientIp: clientIpResolver(trustProxy),
+    accessLog,
+    securityHead: securityHeaders({ hsts: config.cookies.secure }),
+  };
   const app = Fastify({
     // Typed as Fastify's base logger so route modules see the default instance type.
     loggerInstance: ctx.logger as FastifyBaseLogger,
     childLoggerFactory: requestLoggerFactory,
+    // One access line per request, written by the AccessLog (here and in the early answers).
+    logController: new AccessLogController(accessLog),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
-    // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
-    // request its id and the x-request-id answer header (cheaper here than in
-    // a hook), then lets the /me fast path answer and the trigger gate refuse
-    // what they can from memory (disjoint paths), then hands the rest to Fastify.
+    genReqId: fastifyRequestId,
+    // Fastify's own HTTP/1 server with its timeouts; its listener is the
+    // front door (early-answers.ts): request id and security headers for
+    // every request, the few early answers, the rest to Fastify unchanged.
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     serverFactory: (handler) => {
-      const server = createServer((req: TaggedRequest, res) => {
-        const id = requestId(req);
-        // The early answers write their whole head at once, x-request-id included.
-        try {
-          if (me(req, res, id) || gate(req, res, id)) return;
-        } catch (error) {
-          // Never expected; but a throw here would reach no error handler, so
-          // log it and let Fastify answer (or drop a half-answered socket).
-          ctx.logger.error({ err: error, reqId: id }, 'early answer failed');
-          if (res.headersSent) {
-            res.destroy();
-            return;
-          }
-        }
-        req[REQUEST_ID_KEY] = id;
-        res.setHeader('x-request-id', id);
-        handler(req, res);
-      });
+      const server = createServer(frontDoor(early, handler));
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = 0;
       server.setTimeout(0);

@@ -43,6 +43,33 @@ describe('log hygiene: no password, cookie value or token in any log line', () =
     gone.jar.set('refresh_token', firstRefresh);
     assert.equal((await gone.post('/api/v1/login/refresh/')).status, 401);
 
+    // Secrets in the places an access line could pick them up: the query, a path parameter, a Bearer header.
+    const queryToken = `q-${'7'.repeat(40)}`;
+    const pathToken = `p-${'8'.repeat(40)}`;
+    secrets.add(queryToken).add(pathToken);
+    const probe = new HttpClient(t.url);
+    const access = http.cookie('access_token');
+    const probes = [
+      await probe.get(`/api/v1/me/?access_token=${queryToken}`, { headers: { 'user-agent': 'hygiene-probe/1' } }),
+      await probe.post(`/cron/run?token=${queryToken}`, { headers: { 'user-agent': 'hygiene-probe/1' } }),
+      await probe.post('/cron/run', { headers: { authorization: `Bearer ${queryToken}`, 'user-agent': 'hygiene-probe/1' } }),
+      await probe.get(`/api/v1/activate/${pathToken}/`, { headers: { 'user-agent': 'hygiene-probe/1' } }),
+      await probe.get('/api/v1/me/', { headers: { authorization: `Bearer ${access ?? ''}`, 'user-agent': 'hygiene-probe/1' } }),
+    ];
+    const lines = t.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const response of probes) {
+      const id = response.headers.get('x-request-id');
+      const [line, ...more] = lines.filter((entry) => entry.msg === 'request completed' && entry.reqId === id);
+      assert.equal(more.length, 0, 'one access line per request');
+      const req = line?.req as Record<string, unknown> | undefined;
+      assert.equal(typeof req?.method, 'string', `method in ${JSON.stringify(line)}`);
+      assert.match(String(req?.url), /^\/(api|cron)\//, 'path');
+      assert.match(String(req?.ip), /127\.0\.0\.1/, 'client IP');
+      assert.equal(req?.userAgent, 'hygiene-probe/1', 'user agent');
+      assert.equal((line?.res as { statusCode?: number } | undefined)?.statusCode, response.status, 'status');
+      assert.equal(typeof line?.responseTime, 'number', 'duration');
+    }
+
     const logs = t.logs.lines;
     assert.ok(logs.length > 10, 'the app logged the requests (otherwise this test proves nothing)');
     for (const secret of secrets) {

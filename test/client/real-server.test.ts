@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../../src/client/exit-codes.js';
 import { defaultPath, type AuthMode } from '../../src/client/request.js';
 import { runTrigger, type TriggerOptions, type TriggerResult } from '../../src/client/trigger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { freePort } from '../helpers/processes.js';
 import { testJobs } from '../helpers/test-jobs.js';
 
 /**
@@ -141,10 +141,7 @@ describe('curfew trigger against a real curfew', () => {
   });
 
   it('an unreachable port: exit 5 after the retries', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freePort();
     const result = await call(`http://127.0.0.1:${port}`, { retries: 1 });
     assert.equal(result.exitCode, EXIT.UNREACHABLE, result.line);
     assert.equal(result.attempts, 2);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { EXIT } from '../../src/client/exit-codes.js';
 import { defaultPath, type AuthMode } from '../../src/client/request.js';
 import { runTrigger, type TriggerOptions, type TriggerResult } from '../../src/client/trigger.js';
 import { FakeCurfew } from './fake-curfew.js';
+import { freePort } from '../helpers/processes.js';
 
 const SECRET = 'trigger-test-secret-0123456789abcdef0123456789';
 const deps = { now: Date.now, sleep: async () => undefined, random: () => 0.5 };
@@ -119,10 +118,7 @@ describe('curfew trigger against a loopback server', () => {
   });
 
   it('an unreachable port exits 5 after its retries', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freePort();
     const result = await runTrigger({ ...options({ retries: 1 }), target: { ...options().target, baseUrl: new URL(`http://127.0.0.1:${port}`) } }, deps);
     assert.equal(result.exitCode, EXIT.UNREACHABLE);
     assert.equal(result.attempts, 2);

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { openStorage } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { postgresUnavailable, postgresUrl } from '../helpers/database.js';
+import { postgresUrl } from '../helpers/database.js';
+import { describePostgres, postgresMissing } from '../helpers/postgres-only.js';
 
-const unavailable = await postgresUnavailable();
-if (unavailable) console.log(`skipping the migration race test: ${unavailable}`);
+const missing = await postgresMissing();
 
-describe('migrations while other schemas are dropped', { skip: unavailable }, () => {
+describePostgres('migrations while other schemas are dropped', missing, () => {
   const prefix = `race_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresUrl() });
   before(async () => admin.connect());

@@ -84,12 +84,5 @@ export function activationLink(raw: string): URL {
   return new URL(match[0]);
 }
 
-/** A port that was free a moment ago (for "SMTP down, then up on the same port"). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port that was free a moment ago (for "SMTP down, then up on the same port"): the shared helper. */
+export { freePort } from '../helpers/processes.js';

@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describeIfAvailable } from '../helpers/postgres-only.js';
+import { freePort } from '../helpers/processes.js';
 import { createUser } from '../auth/support.js';
 import { openTab, userWithClient } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-if (missing) console.log(`skipping the presence demo browser test: ${missing}`);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-describe('the /demo/presence page in Chromium', { skip: missing }, () => {
+describeIfAvailable('the /demo/presence page in Chromium', missing, () => {
   let t: TestApp;
   let browser: Browser;
 

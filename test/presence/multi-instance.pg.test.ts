@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { PresenceRepository } from '../../src/db/repositories/presence.js';
 import { createUser } from '../auth/support.js';
 import { TEST_SECRET_KEY, startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { describePostgres, postgresMissing } from '../helpers/postgres-only.js';
+import { CurfewProcess } from '../helpers/processes.js';
 import { HttpClient } from '../helpers/http.js';
 import { eventually, openTab, sawOffline, sawOnline, userWithClient } from './support.js';
 
-const unavailable = await postgresUnavailable();
-if (unavailable) console.log(`skipping presence multi-instance tests: ${unavailable}`);
+const missing = await postgresMissing();
 
 const PRESENCE_ENV = {
   PRESENCE_TICK_MS: '20',
@@ -19,21 +18,11 @@ const PRESENCE_ENV = {
   PRESENCE_INSTANCE_TIMEOUT_MS: '1000',
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-describe('presence across instances on PostgreSQL', { skip: unavailable }, () => {
+describePostgres('presence across instances on PostgreSQL', missing, () => {
   let database: TestDatabase;
   let a: TestApp;
   let b: TestApp;
-  let child: ChildProcess | undefined;
-  const childOutput: string[] = [];
+  let child: CurfewProcess | undefined;
 
   before(async () => {
     database = await createTestDatabase('postgres');
@@ -41,7 +30,7 @@ describe('presence across instances on PostgreSQL', { skip: unavailable }, () =>
     b = await startTestApp({ database, background: true, env: PRESENCE_ENV });
   });
   after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await child?.kill('SIGKILL');
     await a?.stop();
     await b?.stop();
     await database?.drop();
@@ -59,35 +48,10 @@ describe('presence across instances on PostgreSQL', { skip: unavailable }, () =>
   });
 
   it('kill -9 of an instance: its users go offline after the heartbeat timeout plus one sweep', async () => {
-    const port = await freePort();
     const carolRow = await createUser(a, { email: 'carol@example.test', password: 'correct horse battery' });
     const carolId = Number(carolRow.id);
-    child = spawn(process.execPath, ['bin/curfew.js', 'serve'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...database.env,
-        ...PRESENCE_ENV,
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        SCHEDULER: 'off',
-        COOKIE_SECURE: 'false',
-        SECRET_KEY: TEST_SECRET_KEY,
-        LOG_LEVEL: 'warn',
-        INSTANCE_ID: 'presence-child',
-        ARGON2_MEMORY_KIB: '1024',
-        ARGON2_TIME_COST: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => childOutput.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => childOutput.push(chunk.toString()));
-    const childUrl = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => (await fetch(`${childUrl}/api/v1/presence/`).then((r) => r.status, () => 0)) === 401,
-      `child listening (${childOutput.join('')})`,
-      20_000,
-    );
+    child = new CurfewProcess({ name: 'presence-child', env: { ...database.env, ...PRESENCE_ENV, SCHEDULER: 'off', SECRET_KEY: TEST_SECRET_KEY } });
+    const childUrl = await child.url;
 
     const carol = new HttpClient(childUrl);
     const login = await carol.post('/api/v1/login/', { json: { email: 'carol@example.test', password: 'correct horse battery' } });
@@ -98,9 +62,7 @@ describe('presence across instances on PostgreSQL', { skip: unavailable }, () =>
     await observer.waitFor(sawOnline(carolId), 'carol (on the child) online, seen on A');
 
     const repo = new PresenceRepository(a.app.services.storage);
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill('SIGKILL');
     assert.equal((await repo.find(carolId))?.online, 1, 'a killed instance leaves its user online until the sweep');
 
     // The heartbeat must go stale first (real time in another process: poll, do not assert timings).

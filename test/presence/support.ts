@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import type { TestApp } from '../helpers/app.js';
 import { createUser, loggedInClient } from '../auth/support.js';
@@ -105,11 +104,5 @@ export async function userWithClient(t: TestApp, name: string): Promise<{ id: nu
   return { id: Number(row.id), http };
 }
 
-/** Polls `check` until it returns true (async effects on other connections), or fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls `check` until it returns true (async effects on other connections), or fails after `timeoutMs`: the shared helper. */
+export { eventually } from '../helpers/processes.js';

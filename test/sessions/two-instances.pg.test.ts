@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { describePostgres, postgresMissing } from '../helpers/postgres-only.js';
+import { eventually } from '../helpers/processes.js';
 import { HttpClient } from '../helpers/http.js';
 import { createUser, csrfHeaders, loggedInClient } from '../auth/support.js';
 
 const PASSWORD = 'two instances password';
-const skip = await postgresUnavailable();
-if (skip) console.log(`skipping: ${skip}`);
+const missing = await postgresMissing();
 
-/** Polls until `check` holds or the deadline passes; returns the milliseconds it took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`not within ${ms} ms`);
-}
-
-describe('two instances on one PostgreSQL: revocations reach the other instance within 5 s', { skip }, () => {
+describePostgres('two instances on one PostgreSQL: revocations reach the other instance within 5 s', missing, () => {
   let database: TestDatabase;
   let a: TestApp;
   let b: TestApp;
@@ -50,7 +41,7 @@ describe('two instances on one PostgreSQL: revocations reach the other instance 
     const id = ((await victim.get('/api/v1/sessions/')).body as { sessions: Array<{ id: string; current: boolean }> }).sessions.find((s) => s.current)?.id;
     assert.ok(id);
     assert.equal((await keep.delete(`/api/v1/sessions/${id}/`, { headers: csrfHeaders(keep) })).status, 200);
-    await within(5000, async () => (await onB(victim)).status === 401);
+    await eventually(async () => (await onB(victim)).status === 401, 'the revoked session refused on B', 5000, 50);
     assert.equal((await onB(keep)).status, 200);
   });
 
@@ -62,6 +53,6 @@ describe('two instances on one PostgreSQL: revocations reach the other instance 
     const run = await a.app.services.jobs.runJob('logout-all-users', { dryRun: false, trigger: 'cli', caller: {} });
     assert.equal(run.status, 'ok');
     assert.ok((run.counts.revoked ?? 0) >= 2);
-    await within(5000, async () => (await onB(ann)).status === 401 && (await onB(ben)).status === 401);
+    await eventually(async () => (await onB(ann)).status === 401 && (await onB(ben)).status === 401, 'both old tokens refused on B', 5000, 50);
   });
 });

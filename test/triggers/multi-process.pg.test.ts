@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import { after, before, it } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { ledgerRows } from '../helpers/ledger.js';
+import { describePostgres, postgresMissing } from '../helpers/postgres-only.js';
+import { BUILT_IN_JOBS_OFF, CurfewCluster, eventually } from '../helpers/processes.js';
 import { CURFEW_TEST_ENTRY } from '../helpers/test-jobs.js';
-import { createTestDatabase, postgresUnavailable, postgresUrl, type TestDatabase } from '../helpers/database.js';
 import { SECRET } from './helpers.js';
 
 /**
@@ -13,79 +14,35 @@ import { SECRET } from './helpers.js';
  * its in-process scheduler firing the test-only every-second job, while 50
  * concurrent `/cron/run` calls hit them too: every slot still runs once.
  */
-const skip = await postgresUnavailable();
+const missing = await postgresMissing();
 
-class Instance {
-  readonly output: string[] = [];
-  readonly url: Promise<string>;
-  constructor(readonly child: ChildProcess) {
-    this.url = new Promise((resolve, reject) => {
-      // A bound for a loaded machine, not a timing: start-up ends it as soon as the line comes.
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${this.output.join('')}`)), 120_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        const text = chunk.toString();
-        this.output.push(text);
-        const match = /curfew listening on (http:\/\/[^" ]+)/.exec(text);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${this.output.join('')}`)));
-    });
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
-}
-
-describe('triggers and schedulers in several processes on one PostgreSQL', { skip: skip ?? false }, () => {
+describePostgres('triggers and schedulers in several processes on one PostgreSQL', missing, () => {
   let database: TestDatabase;
-  const instances: Instance[] = [];
+  let cluster: CurfewCluster;
 
   before(async () => {
     database = await createTestDatabase('postgres');
-    for (const name of ['p1', 'p2', 'p3']) {
-      const child = spawn(process.execPath, [...CURFEW_TEST_ENTRY, 'serve'], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...database.env,
-          NODE_ENV: 'test',
-          PORT: '0',
-          SCHEDULER: 'on',
-          SECRET_KEY: 'multi-process-trigger-test-secret-key-0123456789',
-          CRON_SECRETS: SECRET,
-          CRON_THROTTLE_MAX: '1000',
-          LOG_LEVEL: 'info',
-          INSTANCE_ID: name,
-          JOB_CHECK_INACTIVE_USERS_ENABLED: 'false',
-          JOB_SEQUENCE_TICK_ENABLED: 'false',
-          JOB_CLEAR_EXPIRED_SESSIONS_ENABLED: 'false',
-          JOB_FLUSH_EXPIRED_TOKENS_ENABLED: 'false',
-          JOB_PRUNE_CRON_RUNS_ENABLED: 'false',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      instances.push(new Instance(child));
-    }
+    cluster = new CurfewCluster({
+      ...database.env,
+      SCHEDULER: 'on',
+      CRON_SECRETS: SECRET,
+      CRON_THROTTLE_MAX: '1000',
+      ...BUILT_IN_JOBS_OFF,
+    }, [...CURFEW_TEST_ENTRY, 'serve']);
+    cluster.start(['p1', 'p2', 'p3']);
   });
 
   after(async () => {
-    await Promise.all(instances.map((instance) => instance.stop()));
-    for (const instance of instances) {
-      assert.ok(!instance.output.join('').includes(SECRET), 'no process logged the secret');
-    }
+    await cluster.stopAll();
+    assert.ok(!cluster.output().includes(SECRET), 'no process logged the secret');
     await database?.drop();
   });
 
   it('runs each slot exactly once while 50 concurrent /cron/run calls race the in-process schedulers', async () => {
-    const urls = await Promise.all(instances.map((instance) => instance.url));
-    // Let the schedulers fire a few slots on their own first.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const urls = await Promise.all([...cluster.instances.values()].map((instance) => instance.url));
+    // The schedulers fire slots on their own first: wait until the ledger shows two.
+    const scheduledOk = async () => (await ledgerRows(database, 'test-counter')).filter((row) => row.trigger === 'schedule' && row.status === 'ok');
+    await eventually(async () => (await scheduledOk()).length >= 2, 'two scheduled slots run', 90_000);
     const answers = await Promise.all(
       Array.from({ length: 50 }, async (_, index) => {
         const response = await fetch(`${urls[index % urls.length]}/cron/run`, {
@@ -95,24 +52,16 @@ describe('triggers and schedulers in several processes on one PostgreSQL', { ski
         return { status: response.status, body: (await response.json()) as { ok: boolean; data?: { runs: Array<{ job: string; status: string }> } } };
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await Promise.all(instances.map((instance) => instance.stop()));
+    // And they keep firing while and after the calls race them: one more scheduled slot past the calls.
+    const lastBefore = Math.max(...(await scheduledOk()).map((row) => row.id));
+    await eventually(async () => (await scheduledOk()).some((row) => row.id > lastBefore), 'a scheduled slot after the calls', 60_000);
+    await cluster.stopAll();
 
     const statuses = answers.map((answer) => answer.status);
     assert.ok(statuses.every((status) => status === 200 || status === 409), `only 200 and 409: ${statuses.join(',')}`);
     assert.ok(statuses.includes(200), 'at least one /cron/run executed');
 
-    const client = new pg.Client({ connectionString: postgresUrl() });
-    await client.connect();
-    let rows: Array<{ scheduled_for: number; status: string; trigger: string; instance_id: string }>;
-    try {
-      const result = await client.query(
-        `select scheduled_for::float8 as scheduled_for, status, trigger, instance_id from ${database.env.DATABASE_SCHEMA}.cron_runs where job = 'test-counter' and scheduled_for is not null`,
-      );
-      rows = result.rows;
-    } finally {
-      await client.end();
-    }
+    const rows = (await ledgerRows(database, 'test-counter')).filter((row) => row.scheduled_for !== null);
     const okSlots = rows.filter((row) => row.status === 'ok').map((row) => row.scheduled_for);
     assert.ok(okSlots.length >= 3, `several slots ran (${okSlots.length})`);
     assert.equal(new Set(okSlots).size, okSlots.length, 'no slot has two ok rows');

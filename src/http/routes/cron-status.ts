@@ -1,7 +1,7 @@
 import type { preValidationAsyncHookHandler } from 'fastify';
 import type { RouteModule } from '../context.js';
 import { adminCheck, installAuth } from '../auth.js';
-import { guardedRequest, sendRefusal } from '../cron-guard.js';
+import { guardedRequest, sendRefusal } from '../trigger-hooks.js';
 import { errorBodySchema } from '../error-handler.js';
 import { iso, runSummaryBody, runSummarySchema, tokenQuery } from './cron-schemas.js';
 
@@ -46,7 +46,7 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
     if (maybeSession && (decision.code === 'CRON_UNAUTHORIZED' || decision.code === 'CRON_NOT_CONFIGURED')) {
       return admin(request);
     }
-    return sendRefusal(ctx.services, request, reply, decision);
+    return sendRefusal(ctx.services, reply, decision);
   };
 
   app.get(

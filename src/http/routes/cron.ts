@@ -1,5 +1,5 @@
 import type { RouteModule } from '../context.js';
-import { callerInfo, cronGuard, keepRawBodies } from '../cron-guard.js';
+import { callerInfo, keepRawBodies, triggerHooks } from '../trigger-hooks.js';
 import { errorBodySchema } from '../error-handler.js';
 import { okMessageSchema, runSummaryBody, runSummarySchema, succeeded, tokenQuery } from './cron-schemas.js';
 
@@ -16,8 +16,8 @@ const security = [{ cronBearer: [] }];
 export const cronRoutes: RouteModule = async (app, ctx) => {
   await app.register(async (scope) => {
     keepRawBodies(scope);
-    // `trigger: true` also puts the route behind the server's trigger gate (trigger-gate.ts).
-    const guard = { ...cronGuard(ctx.services), config: { trigger: true } };
+    // `trigger: true` also lets the early answers refuse what the check refuses from the head (early-answers.ts).
+    const guard = { ...triggerHooks(ctx.services), config: { trigger: true } };
 
     scope.route({
       method: ['GET', 'POST'],

@@ -6,16 +6,20 @@ import { createUser, csrfHeaders, loggedInClient } from '../auth/support.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient, HttpResponse } from '../helpers/http.js';
 
-/** Fastify logs `incoming request` for every request it handles; the fast path does not. */
-function handledByFastify(t: TestApp, response: HttpResponse): boolean {
+/** The request's one access line (both paths write one; early answers say `"early":true`). */
+function accessLine(t: TestApp, response: HttpResponse): Record<string, unknown> | undefined {
   const id = response.headers.get('x-request-id');
-  return t.logs.lines.some((line) => {
-    const entry = JSON.parse(line) as { msg?: string; reqId?: string };
-    return entry.msg === 'incoming request' && entry.reqId === id;
-  });
+  const lines = t.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request completed' && entry.reqId === id);
+  assert.equal(lines.length, 1, `one access line for ${id ?? '?'}`);
+  return lines[0];
 }
 
-describe('GET /api/v1/me/ fast path (answered from memory before Fastify)', () => {
+/** Whether Fastify (not the early answers) answered: its access line has no `early` mark. */
+function handledByFastify(t: TestApp, response: HttpResponse): boolean {
+  return accessLine(t, response)?.early !== true;
+}
+
+describe('GET /api/v1/me/ answered early (from memory, before Fastify)', () => {
   const clock = new TestClock(Date.UTC(2026, 10, 30, 9, 0, 0));
   let t: TestApp;
   let alice: HttpClient;
@@ -39,9 +43,10 @@ describe('GET /api/v1/me/ fast path (answered from memory before Fastify)', () =
       assert.equal(fast.text, first.text, 'byte for byte the route serialiser');
       assert.equal(fast.headers.get('content-type'), first.headers.get('content-type'));
       assert.match(fast.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
-      const line = t.logs.lines.map((entry) => JSON.parse(entry) as Record<string, unknown>).find((entry) => entry.reqId === fast.headers.get('x-request-id'));
-      assert.equal(line?.msg, 'request completed', 'one access-log line');
+      const line = accessLine(t, fast);
       assert.deepEqual(line?.res, { statusCode: 200 });
+      const routedLine = accessLine(t, first);
+      assert.deepEqual(Object.keys(line ?? {}).filter((key) => key !== 'early'), Object.keys(routedLine ?? {}), 'the same line shape on both paths');
     }
     const routed = await t.app.http.inject({ method: 'GET', url: '/api/v1/me/', headers: { cookie: `access_token=${alice.cookie('access_token') ?? ''}` } });
     assert.equal(routed.body, first.text, 'and the same as the route answers in-process');

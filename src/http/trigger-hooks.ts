@@ -9,7 +9,7 @@ import type { CallerInfo } from '../jobs/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Authenticated, GuardRefusal, TriggerGuard } from '../triggers/guard.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../triggers/signature.js';
-import { sendError } from './error-handler.js';
+import { errorAnswer, sendErrorAnswer } from './error-answer.js';
 
 const EMPTY = Buffer.alloc(0);
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
@@ -72,45 +72,45 @@ export function guardedRequest(request: FastifyRequest) {
 const authenticated = new WeakMap<FastifyRequest, Authenticated>();
 
 /**
- * The hooks for trigger routes. `onRequest` refuses what it can without the
- * body (not configured 503, allow-list 403, wrong or missing unsigned
- * credential 401), so a flood of wrong secrets is answered before any body
- * parsing and without any database write. `preValidation` finishes: it
- * verifies signed requests (which need the body), then claims the
- * signature and counts the throttle. `throttled` defaults to true.
+ * The Fastify hooks of the trigger routes, around the domain trigger check
+ * (`TriggerGuard`). `triggerCredentialCheck` (onRequest) refuses what it can
+ * without the body (not configured 503, allow-list 403, wrong or missing
+ * unsigned credential 401), so a flood of wrong secrets is answered before
+ * any body parsing and without any database write (most of these never get
+ * here: the early answers refuse them first, with the same check).
+ * `triggerAdmission` (preValidation) finishes: it verifies signed requests
+ * (which need the body), then claims the signature and counts the throttle.
+ * `throttled` defaults to true.
  */
-export function cronGuard(
+export function triggerHooks(
   services: { readonly triggers: TriggerGuard; readonly metrics: Metrics },
   options: { readonly throttled?: boolean } = {},
 ): { onRequest: onRequestAsyncHookHandler; preValidation: preValidationAsyncHookHandler } {
   const throttled = options.throttled ?? true;
   return {
-    onRequest: async (request, reply) => {
+    onRequest: async function triggerCredentialCheck(request, reply) {
       if (request.headers[SIGNATURE_HEADER] !== undefined || request.headers[TIMESTAMP_HEADER] !== undefined) return;
       const result = services.triggers.authenticate(guardedRequest(request));
-      if (!result.ok) return sendRefusal(services, request, reply, result);
+      if (!result.ok) return sendRefusal(services, reply, result);
       authenticated.set(request, result);
     },
-    preValidation: async (request, reply) => {
+    preValidation: async function triggerAdmission(request, reply) {
       const pre = authenticated.get(request);
       const decision = await services.triggers.admit(guardedRequest(request), { throttled, ...(pre ? { authenticated: pre } : {}) });
       if (decision.ok) return;
-      return sendRefusal(services, request, reply, decision);
+      return sendRefusal(services, reply, decision);
     },
   };
 }
 
-/** Answers a guard refusal in the error envelope (with Retry-After where due) and counts it. */
-export function sendRefusal(
-  services: { readonly metrics: Metrics },
-  request: FastifyRequest,
-  reply: FastifyReply,
-  refusal: GuardRefusal,
-): FastifyReply {
+/**
+ * Answers a refusal of the domain trigger check with the shared encoder
+ * (the envelope, Retry-After where due; the same bytes as the early
+ * refusal) and counts it. The access line carries its code.
+ */
+export function sendRefusal(services: { readonly metrics: Metrics }, reply: FastifyReply, refusal: GuardRefusal): FastifyReply {
   services.metrics.triggerRejections.inc({ code: refusal.code });
-  if (refusal.status >= 500) request.log.warn({ code: refusal.code }, 'cron trigger refused');
-  for (const [name, value] of Object.entries(refusal.headers)) reply.header(name, value);
-  return sendError(reply, refusal.status, refusal.code, refusal.message);
+  return sendErrorAnswer(reply, errorAnswer(refusal.status, refusal.code, refusal.message, refusal.headers));
 }
 
 /** Who called, for the run ledger (IP, user agent, request id; never a credential). */

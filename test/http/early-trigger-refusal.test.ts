@@ -11,8 +11,16 @@ function logLines(t: TestApp, msg: string): Array<Record<string, unknown>> {
   return t.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === msg);
 }
 
+/** The early answers mark their access line `"early":true`. */
 function answeredByGate(t: TestApp, requestId: string | null): boolean {
-  return logLines(t, 'cron trigger refused').some((line) => line.reqId === requestId);
+  return logLines(t, 'request completed').some((line) => line.reqId === requestId && line.early === true);
+}
+
+/** The one access line of a request. */
+function accessLine(t: TestApp, requestId: string | null): Record<string, unknown> | undefined {
+  const lines = logLines(t, 'request completed').filter((line) => line.reqId === requestId);
+  assert.equal(lines.length, 1, `one access line for ${requestId ?? '?'}`);
+  return lines[0];
 }
 
 /** Sends raw bytes on one keep-alive connection and collects the status lines of `count` responses. */
@@ -38,7 +46,7 @@ function rawExchange(port: number, payload: string, count: number): Promise<numb
   });
 }
 
-describe('trigger gate (wrong credentials refused before Fastify)', () => {
+describe('early trigger refusals (wrong credentials refused before Fastify)', () => {
   let t: TestApp;
   let unconfigured: TestApp;
   before(async () => {
@@ -66,11 +74,11 @@ describe('trigger gate (wrong credentials refused before Fastify)', () => {
     const http = new HttpClient(t.url);
     const counter = t.app.services.metrics.triggerRejections;
     const countBefore = (await counter.get()).values.find((value) => value.labels.code === 'CRON_UNAUTHORIZED')?.value ?? 0;
-    for (const [method, path, headers] of refusals) {
+    for (const [index, [method, path, headers]] of refusals.entries()) {
       const gated = await http.request(method, path, { headers });
-      const gateLines = logLines(t, 'cron trigger refused').length;
-      const fastify = await t.app.http.inject({ method: method as 'GET', url: path, headers });
-      const injectWentThroughFastify = logLines(t, 'cron trigger refused').length === gateLines;
+      const fastify = await t.app.http.inject({ method: method as 'GET', url: path, headers: { ...headers, 'x-request-id': `inject-${index}` } });
+      await new Promise((resolve) => setImmediate(resolve));
+      const injectWentThroughFastify = accessLine(t, `inject-${index}`)?.early !== true;
       const label = `${method} ${path}`;
       assert.equal(gated.status, 401, label);
       assert.equal(gated.status, fastify.statusCode, label);
@@ -88,11 +96,11 @@ describe('trigger gate (wrong credentials refused before Fastify)', () => {
     const response = await new HttpClient(t.url).request('POST', '/cron/run', { headers: { 'x-request-id': 'cron-probe-42' } });
     assert.equal(response.status, 401);
     assert.equal(response.headers.get('x-request-id'), 'cron-probe-42');
-    const [line] = logLines(t, 'cron trigger refused').filter((entry) => entry.reqId === 'cron-probe-42');
-    assert.ok(line, 'one line for the refusal');
-    assert.equal(line.level, 30, 'info: a refusal is not a server problem');
-    assert.deepEqual(line.res, { statusCode: 401 });
-    assert.equal(line.code, 'CRON_UNAUTHORIZED');
+    const line = accessLine(t, 'cron-probe-42');
+    assert.equal(line?.early, true);
+    assert.equal(line?.level, 30, 'info: a refusal is not a server problem');
+    assert.deepEqual(line?.res, { statusCode: 401 });
+    assert.equal(line?.code, 'CRON_UNAUTHORIZED');
   });
 
   it('leaves to Fastify what it cannot decide from the head alone, and every accepted request', async () => {
@@ -137,7 +145,8 @@ describe('trigger gate (wrong credentials refused before Fastify)', () => {
     assert.deepEqual(response.body, {
       error: { code: 'CRON_NOT_CONFIGURED', message: 'Cron triggers are disabled: no cron secret is configured (set CRON_SECRETS).' },
     });
-    const line = logLines(unconfigured, 'cron trigger refused').find((entry) => entry.reqId === response.headers.get('x-request-id'));
-    assert.equal(line?.level, 40);
+    const line = logLines(unconfigured, 'request completed').find((entry) => entry.reqId === response.headers.get('x-request-id'));
+    assert.equal(line?.level, 40, 'a 5xx access line is a warning');
+    assert.equal(line?.code, 'CRON_NOT_CONFIGURED');
   });
 });

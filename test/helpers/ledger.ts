@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { postgresUrl, type TestDatabase } from './database.js';
+
+/** One cron_runs row as the multi-process tests read it. */
+export interface LedgerRow {
+  readonly id: number;
+  readonly job: string;
+  readonly scheduled_for: number | null;
+  readonly status: string;
+  readonly trigger: string;
+  readonly instance_id: string;
+  readonly error: string | null;
+}
+
+/**
+ * The run ledger rows of `job` in a PostgreSQL test schema, oldest first,
+ * read over a connection of its own (the instances under test are other
+ * processes). Empty before the schema is migrated. Poll it with
+ * `eventually` instead of waiting for a time.
+ */
+export async function ledgerRows(database: TestDatabase, job: string): Promise<LedgerRow[]> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    const result = await client.query<LedgerRow>(
+      `select id, job, scheduled_for::float8 as scheduled_for, status, trigger, instance_id, error from ${database.env.DATABASE_SCHEMA}.cron_runs where job = $1 order by id`,
+      [job],
+    );
+    return result.rows;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return []; // not migrated yet
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The current lease holder of `job`, or undefined (also before the schema is migrated). */
+export async function leaseHolder(database: TestDatabase, job: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    const result = await client.query<{ holder: string }>(`select holder from ${database.env.DATABASE_SCHEMA}.job_leases where job = $1`, [job]);
+    return result.rows[0]?.holder;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return undefined;
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
