@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { registerJobs } from './commands/jobs.js';
@@ -13,9 +13,13 @@ import { registerUsers } from './commands/users.js';
 // An optional .env in the working directory; real environment variables win.
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+/** The installed package's version, for `curfew --version`. */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('curfew')
   .description('Accounts, sessions and a hardened scheduler for web apps.')
+  .version(`curfew ${version}`, '-v, --version', 'print the version and exit')
   .showHelpAfterError()
   .exitOverride();
 
