@@ -12,6 +12,7 @@ import { installErrorHandling, sendError } from './error-handler.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
 import { meFastPath } from './me-fast-path.js';
+import { openapiOptions } from './openapi.js';
 import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -109,19 +110,9 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
 
   await app.register(fastifyCookie);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'curfew', version: '0.1.0', description: 'Accounts, sessions and a hardened scheduler.' },
-      components: {
-        securitySchemes: {
-          cookieAuth: { type: 'apiKey', in: 'cookie', name: config.cookies.accessName },
-          cronBearer: { type: 'http', scheme: 'bearer' },
-        },
-      },
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwagger, openapiOptions(config));
+  // persistAuthorization: the X-CSRFToken and Bearer values survive a reload of /docs.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
 
   // `request.auth` on the root, so every scope below shares one decorator.
   installAuth(app);
