@@ -150,7 +150,7 @@ describe('Swagger UI "Try it out" in Chromium: log in, then a cookie write with 
     const dialog = page.locator('.auth-container').filter({ hasText: 'csrfToken' });
     await dialog.locator('input').fill(csrf);
     await dialog.locator('button.authorize').click();
-    await page.locator('button.btn-done').click();
+    await page.locator('button.btn-done').first().click();
     assert.equal(await tryItOut(page, 'operations-auth-post_api_v1_test_'), '200');
     await page.close();
   });
