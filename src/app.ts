@@ -5,9 +5,11 @@ import { AccountsService } from './accounts/accounts-service.js';
 import { PasswordHasher } from './accounts/passwords.js';
 import { createAuth } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
+import { secretKeyMismatchHint } from './config/secret-key-hint.js';
 import { openStorage } from './db/connect.js';
 import type { Storage } from './db/database.js';
+import { explainDatabaseError } from './db/connection-error.js';
 import { migrateToLatest } from './db/migrate.js';
 import { UsersRepository } from './db/repositories/users.js';
 import { buildHttpServer } from './http/server.js';
@@ -16,11 +18,13 @@ import { createJobs } from './jobs/index.js';
 import { openPresenceBus } from './db/pg-bus.js';
 import { createPresence } from './presence/index.js';
 import type { JobDefinition } from './jobs/types.js';
+import { listenError } from './http/listen-error.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMailService } from './mail/index.js';
 import { createMaintenance } from './maintenance/index.js';
 import { Metrics } from './metrics/metrics.js';
 import type { BackgroundTask, Services } from './services.js';
+import { SigningKeyDecryptError } from './tokens/key-encryption.js';
 import { buildTriggerGuard } from './triggers/build.js';
 
 export interface AppOptions {
@@ -57,7 +61,12 @@ export interface App {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
-  const storage = openStorage(config.database);
+  let storage: Storage;
+  try {
+    storage = openStorage(config.database);
+  } catch (error) {
+    throw explainDatabaseError(error, config.database) ?? error;
+  }
   try {
     return await assemble(config, options, clock, logger, storage);
   } catch (error) {
@@ -104,20 +113,29 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   let backgroundStarted = false;
 
   async function doStart(startOptions: StartOptions): Promise<void> {
-    const report = await migrateToLatest(storage, config.database.kind === 'postgres' ? config.database.schema : undefined);
+    const report = await migrateToLatest(storage, config.database.kind === 'postgres' ? config.database.schema : undefined).catch((error: unknown) => {
+      throw explainDatabaseError(error, config.database) ?? error;
+    });
     if (report.applied.length > 0) logger.info({ applied: report.applied }, 'database migrated');
-    await services.auth.init();
-    if (startOptions.background ?? true) {
-      for (const task of background) task.start();
-      backgroundStarted = true;
-    }
+    await services.auth.init().catch((error: unknown) => {
+      // A changed SECRET_KEY: say which keys and how to re-encrypt, not a stack trace.
+      if (error instanceof SigningKeyDecryptError) throw new ConfigError('SECRET_KEY', secretKeyMismatchHint(config, error.kid));
+      throw error;
+    });
+    // Listen before any background loop starts: a port in use stops start-up with nothing left running.
     if (startOptions.listen ?? true) {
-      await http.listen({ host: config.host, port: config.port });
+      await http.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+        throw listenError(error, config) ?? error;
+      });
       const address = http.server.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       url = `http://${host}:${address.port}`;
     } else {
       await http.ready();
+    }
+    if (startOptions.background ?? true) {
+      for (const task of background) task.start();
+      backgroundStarted = true;
     }
   }
 

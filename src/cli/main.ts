@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { registerJobs } from './commands/jobs.js';
@@ -16,6 +16,9 @@ import type { CliOptions } from './options.js';
  * bin/curfew.js with no options, and by test entry points with test-only
  * options (see CliOptions). Exits the process on errors, with the codes below.
  */
+/** The installed package's version, for `curfew --version`. */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 export async function main(argv: readonly string[], options: CliOptions = {}): Promise<void> {
   // An optional .env in the working directory; real environment variables win.
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -23,6 +26,7 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const program = new Command()
     .name('curfew')
     .description('Accounts, sessions and a hardened scheduler for web apps.')
+    .version(`curfew ${version}`, '-v, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride();
 

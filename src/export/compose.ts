@@ -2,6 +2,9 @@ import { Document, parse } from 'yaml';
 import { headerLines, leftOutLines, type PlannedEntries } from './entries.js';
 import type { ExportSettings, ScheduleEntry } from './types.js';
 
+/** The sidecar's service name, the same as in the shipped docker-compose.yaml, so merging the export replaces it. */
+export const SIDECAR_SERVICE = 'cron';
+
 /** The sidecar's loop: sleep to the next minute boundary, then `curfew trigger --due`. */
 export function sidecarLoop(url: string, secretEnv: string): string {
   return `while :; do sleep $$((60 - $$(date +%s) % 60)); node bin/curfew.js trigger --due --url ${url} --secret-env ${secretEnv} --min-interval 50s || true; done`;
@@ -17,7 +20,7 @@ export function renderCompose(plan: PlannedEntries, disabled: readonly string[],
   const document = new Document({
     'x-curfew-jobs': plan.entries.map((entry) => ({ job: entry.job, schedule: entry.schedule, timezone: entry.timezone ?? 'UTC' })),
     services: {
-      'curfew-cron': {
+      [SIDECAR_SERVICE]: {
         image: settings.image,
         restart: 'unless-stopped',
         depends_on: { curfew: { condition: 'service_healthy' } },

@@ -30,7 +30,8 @@ export function renderKubernetes(plan: PlannedEntries, disabled: readonly string
               metadata: { labels: { 'app.kubernetes.io/name': 'curfew-trigger', [JOB_LABEL]: entry.job } },
               spec: {
                 restartPolicy: 'Never',
-                securityContext: { runAsNonRoot: true },
+                // The image's `node` user (uid/gid 1000, see the Dockerfile): runAsNonRoot alone cannot verify a named USER.
+                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 },
                 containers: [
                   {
                     name: 'trigger',

@@ -13,6 +13,7 @@ import { fastifyRequestId, frontDoor } from './early-answers.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
+import { openapiOptions } from './openapi.js';
 import { securityHeaders } from './security-headers.js';
 import { TriggerRouteTable } from './trigger-routes.js';
 
@@ -86,19 +87,9 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
 
   await app.register(fastifyCookie);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'curfew', version: '0.1.0', description: 'Accounts, sessions and a hardened scheduler.' },
-      components: {
-        securitySchemes: {
-          cookieAuth: { type: 'apiKey', in: 'cookie', name: config.cookies.accessName },
-          cronBearer: { type: 'http', scheme: 'bearer' },
-        },
-      },
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwagger, openapiOptions(config));
+  // persistAuthorization: the X-CSRFToken and Bearer values survive a reload of /docs.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
 
   // `request.auth` on the root, so every scope below shares one decorator.
   installAuth(app);

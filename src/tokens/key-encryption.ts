@@ -4,6 +4,21 @@ import { deriveKey } from './secrets.js';
 const VERSION = 'v1';
 
 /**
+ * A signing key that this SECRET_KEY cannot decrypt: SECRET_KEY changed since
+ * the key was made (or the row was tampered with). Start-up turns it into a
+ * ConfigError that says how to re-encrypt (src/config/secret-key-hint.ts).
+ */
+export class SigningKeyDecryptError extends Error {
+  override readonly name = 'SigningKeyDecryptError';
+  constructor(
+    readonly kid: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`signing key ${kid} cannot be decrypted: was SECRET_KEY changed?`, options);
+  }
+}
+
+/**
  * Encrypts signing keys at rest with AES-256-GCM under a key derived from
  * SECRET_KEY; the key id is bound as associated data so a ciphertext cannot be
  * moved to another row.
@@ -31,11 +46,11 @@ export class KeyEncryption {
     }
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(kid));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     try {
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     } catch (error) {
-      throw new Error(`signing key ${kid} cannot be decrypted: was SECRET_KEY changed?`, { cause: error });
+      throw new SigningKeyDecryptError(kid, { cause: error });
     }
   }
 }

@@ -55,7 +55,7 @@ describe('GitHub Actions export', () => {
   const text = renderExport('github-actions', JOBS, SETTINGS);
   const workflow = parse(text) as {
     on: { schedule: { cron: string }[]; workflow_dispatch: unknown };
-    jobs: Record<string, { if: string; steps: { run?: string; env?: Record<string, string> }[] }>;
+    jobs: Record<string, { if: string; steps: { name?: string; run?: string; env?: Record<string, string> }[] }>;
   };
   const crons = workflow.on.schedule.map((item) => item.cron);
 
@@ -67,7 +67,7 @@ describe('GitHub Actions export', () => {
 
   it('each enabled job fires at the registry instants in UTC (converted zones), or is noted', () => {
     for (const job of ENABLED) {
-      const github = Object.values(workflow.jobs).find((candidate) => candidate.steps.some((step) => step.run?.includes(`trigger ${job.name} `)));
+      const github = Object.values(workflow.jobs).find((candidate) => candidate.steps.some((step) => step.name === `trigger ${job.name}`));
       assert.ok(github, job.name);
       const cron = /github\.event\.schedule == '([^']+)'/.exec(github.if)?.[1] ?? '';
       assert.ok(crons.includes(cron), `${job.name}: ${cron} is listed under on.schedule`);
@@ -81,11 +81,13 @@ describe('GitHub Actions export', () => {
     assert.match(text, /berlin-report: converted from Europe\/Berlin \(UTC\+01:00/);
   });
 
-  it('calls npx curfew trigger with the secret as a reference only', () => {
-    for (const job of Object.values(workflow.jobs)) {
-      const step = job.steps.find((candidate) => candidate.run?.startsWith('npx curfew trigger '));
-      assert.ok(step);
-      assert.match(step.run ?? '', /--url "\$CURFEW_URL" --secret-env CRON_SECRET$/);
+  it('signs a curl to the job\'s route with the secret as a reference only', () => {
+    for (const [id, job] of Object.entries(workflow.jobs)) {
+      const step = job.steps.find((candidate) => candidate.name?.startsWith('trigger '));
+      assert.ok(step, id);
+      assert.match(step.run ?? '', /openssl dgst -sha256 -hmac "\$CRON_SECRET"/);
+      assert.equal(step.env?.CURFEW_ORIGIN, 'https://auth.example.com');
+      assert.equal(step.env?.CURFEW_PATH, `/cron/jobs/${step.name?.slice('trigger '.length)}/run`);
       assert.equal(step.env?.CRON_SECRET, '${{ secrets.CRON_SECRET }}');
     }
   });
@@ -166,7 +168,7 @@ describe('compose export', () => {
   it('a cron sidecar calling --due every minute, the registry recorded under x-curfew-jobs', () => {
     const compose = parse(renderExport('compose', JOBS, SETTINGS)) as { 'x-curfew-jobs': { job: string; schedule: string; timezone: string }[]; services: Record<string, { command: string[]; environment: Record<string, string> }> };
     assert.deepEqual(compose['x-curfew-jobs'], ENABLED.map((job) => ({ job: job.name, schedule: job.schedule, timezone: job.timezone })));
-    const sidecar = compose.services['curfew-cron'];
+    const sidecar = compose.services.cron;
     assert.match(sidecar?.command[0] ?? '', /node bin\/curfew.js trigger --due --url https:\/\/auth.example.com --secret-env CRON_SECRET/);
     assert.equal(sidecar?.environment.CRON_SECRET, '${CRON_SECRET:?set CRON_SECRET in .env}');
   });

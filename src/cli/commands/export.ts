@@ -39,7 +39,7 @@ export function registerExport(program: Command): void {
     .command('export')
     .description(`print deployment files derived from the job registry (${EXPORT_FORMATS.join(', ')}), or check one for drift`)
     .argument('[format]', EXPORT_FORMATS.join(' | '))
-    .option('--url <url>', 'base URL the trigger calls (default: PUBLIC_URL; http://curfew:8000 for kubernetes and compose)')
+    .option('--url <url>', 'base URL the trigger calls (required for github-actions; default: PUBLIC_URL, http://curfew:8000 for kubernetes and compose)')
     .option('--job <name...>', 'only these jobs (default: every enabled job)')
     .option('--secret-env <name>', 'variable that holds the trigger secret (default CRON_SECRET); only referenced, never written')
     .option('--image <image>', 'container image for kubernetes and compose (default curfew:latest)')
@@ -74,6 +74,12 @@ export function registerExport(program: Command): void {
       const chosen = EXPORT_FORMATS.find((candidate) => candidate === format);
       if (chosen === undefined) {
         process.stderr.write(`curfew export: give a format (${EXPORT_FORMATS.join(', ')}) or --check <file>\n`);
+        process.exitCode = 64;
+        return;
+      }
+      if (chosen === 'github-actions' && flags.url === undefined) {
+        // The default (PUBLIC_URL, else http://127.0.0.1:8000) is this machine; a GitHub runner is not.
+        process.stderr.write('curfew export github-actions: give --url with the server\'s public address (e.g. --url https://auth.example.com); GitHub\'s runners cannot reach this machine\'s 127.0.0.1\n');
         process.exitCode = 64;
         return;
       }

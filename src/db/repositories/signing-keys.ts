@@ -41,4 +41,18 @@ export class SigningKeysRepository {
       await trx.insertInto('signing_keys').values(row).execute();
     });
   }
+
+  /** Every key, retired ones too, oldest first (for re-encryption). */
+  async listAll(): Promise<SigningKeyRow[]> {
+    return this.storage.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'asc').orderBy('kid', 'asc').execute();
+  }
+
+  /** Replaces the encrypted private keys of these kids, all or none (one transaction). */
+  async replaceEncrypted(updates: readonly { kid: string; privateKeyEnc: string }[]): Promise<void> {
+    await this.storage.db.transaction().execute(async (trx) => {
+      for (const { kid, privateKeyEnc } of updates) {
+        await trx.updateTable('signing_keys').set({ private_key_enc: privateKeyEnc }).where('kid', '=', kid).execute();
+      }
+    });
+  }
 }

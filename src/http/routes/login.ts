@@ -13,6 +13,7 @@ const loginBody = {
   },
   required: ['email', 'password'],
   additionalProperties: false,
+  examples: [{ email: 'ada@example.com', password: 'lantern-quietly-ferry-47' }],
 } as const;
 
 const sessionResponse = {

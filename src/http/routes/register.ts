@@ -44,6 +44,8 @@ export const registerRoutes: RouteModule = (app, ctx) => {
             // Object or JSON text; left untyped here so the account code gives one clear message for both.
             profile: { description: profileDescription },
           },
+          // JSON text for profile: the one form that works for all three content types (Swagger's "Try it out" too).
+          examples: [{ email: 'ada@example.com', password: 'lantern-quietly-ferry-47', profile: '{"type":"worker","first_name":"Ada","last_name":"Lovelace"}' }],
         },
         response: {
           201: {

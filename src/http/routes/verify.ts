@@ -18,6 +18,7 @@ export const verifyRoutes: RouteModule = (app, ctx) => {
           properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } },
           required: ['token'],
           additionalProperties: false,
+          examples: [{ token: 'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl' }],
         },
         response: {
           200: {
