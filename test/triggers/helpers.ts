@@ -19,13 +19,13 @@ export function errorCode(response: HttpResponse<ErrorBody>): string | undefined
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   const { db } = t.app.services.storage;
   const tables = await db.introspection.getTables();
+  // On PostgreSQL introspection lists every schema: other test files' (and other runs') tables are not ours to count.
   const database = t.app.config.database;
-  // Only this app's tables: the shared PostgreSQL test database holds other test files' schemas too.
-  const own = database.kind === 'postgres' ? database.schema : undefined;
+  const schema = database.kind === 'postgres' ? (database.schema ?? 'public') : undefined;
   const counts: Record<string, number> = {};
   for (const table of tables) {
     if (table.name.startsWith('kysely_')) continue;
-    if (own !== undefined && table.schema !== undefined && table.schema !== own) continue;
+    if (schema !== undefined && table.schema !== schema) continue;
     const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table.name)}`.execute(db);
     counts[table.name] = Number(result.rows[0]?.n ?? 0);
   }
