@@ -13,11 +13,14 @@ import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
 import { meFastPath } from './me-fast-path.js';
 import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
+import { installInputGuard } from './input-guard.js';
+import { installOpsGuard } from './ops-guard.js';
+import { ConnectionDrain } from './shutdown.js';
+import { clientErrorHandler, serverTimeouts } from './timeouts.js';
+import { guardUpgrades } from './upgrade-guard.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_PARAM_LENGTH = 500;
-/** Fastify's default keep-alive timeout, kept with our own server. */
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Where the server's listener leaves the request id for Fastify's genReqId. */
 const REQUEST_ID_KEY = Symbol('curfew.requestId');
@@ -41,7 +44,7 @@ declare module 'fastify' {
  * Unknown body fields and wrong types are rejected (no coercion, no silent
  * removal), trailing slashes are optional, and errors share one envelope.
  */
-export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance> {
+export async function buildHttpServer(ctx: HttpContext, drain: ConnectionDrain = new ConnectionDrain()): Promise<FastifyInstance> {
   const { config } = ctx;
   const triggerRoutes = new TriggerRouteTable(MAX_PARAM_LENGTH);
   const gate = triggerGate({
@@ -62,13 +65,15 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
-    // Fastify's own HTTP/1 server with its timeouts. Its listener gives every
+    // Our own HTTP/1 server with the HTTP_* timeouts (timeouts.ts). Its listener gives every
     // request its id and the x-request-id answer header (cheaper here than in
     // a hook), then lets the /me fast path answer and the trigger gate refuse
     // what they can from memory (disjoint paths), then hands the rest to Fastify.
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node's refusals (bad HTTP, timeouts) in our envelope; draining answers 503 in ours (shutdown.ts).
+    clientErrorHandler,
+    return503OnClosing: false,
     serverFactory: (handler) => {
-      const server = createServer((req: TaggedRequest, res) => {
+      const server = createServer(serverTimeouts(config.http), (req: TaggedRequest, res) => {
         const id = requestId(req);
         // The early answers write their whole head at once, x-request-id included.
         try {
@@ -86,9 +91,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
         res.setHeader('x-request-id', id);
         handler(req, res);
       });
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
+      drain.attach(server);
       return server;
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -99,6 +102,10 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   });
 
   installErrorHandling(app);
+  drain.install(app);
+  installOpsGuard(app, config, ctx.logger);
+  installInputGuard(app);
+  guardUpgrades(app);
   app.addHook('onRoute', (route) => {
     if (route.config?.trigger !== true) return;
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) triggerRoutes.add({ method, url: route.url });
