@@ -32,26 +32,29 @@ export function findControlCharacter(value: unknown, root: string): string | und
   return undefined;
 }
 
+/** The 400 for a control character at `where` (a path naming keys the caller chose: kept short). */
+function refusal(where: string): FastifyError {
+  const field = where.length > 80 ? `${where.slice(0, 80)}...` : where;
+  return new AppError('VALIDATION_FAILED', `${field} must not contain control characters.`) as unknown as FastifyError;
+}
+
 /**
- * Refuses control characters in every parsed input (params, query, body;
- * JSON, urlencoded and multipart alike) with 400 VALIDATION_FAILED before
- * any handler or auth step runs, on every route (issue 16 #3: a NUL in the
- * login email was a 500 on PostgreSQL). A preHandler on the root, so it
- * runs after the form parsers have turned multipart fields into the body
- * and before every route's own preHandlers.
+ * Refuses control characters in every parsed input with 400
+ * VALIDATION_FAILED, on every route (issue 16 #3: a NUL in the login email
+ * was a 500 on PostgreSQL). Path parameters and the query are checked in a
+ * root onRequest hook, before any route's own hooks (the trigger guard
+ * writes a throttle bucket from the decoded path); the body (JSON,
+ * urlencoded and multipart alike) in a root preHandler, after the form
+ * parsers have turned multipart fields into the body and before every
+ * route's auth steps and handler.
  */
 export function installInputGuard(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const where = findControlCharacter(request.params, 'params') ?? findControlCharacter(request.query, 'querystring');
+    done(where === undefined ? undefined : refusal(where));
+  });
   app.addHook('preHandler', (request, _reply, done) => {
-    const where =
-      findControlCharacter(request.params, 'params') ??
-      findControlCharacter(request.query, 'querystring') ??
-      findControlCharacter(request.body, 'body');
-    if (where === undefined) {
-      done();
-      return;
-    }
-    // The path names keys the caller chose: keep the message short.
-    const field = where.length > 80 ? `${where.slice(0, 80)}...` : where;
-    done(new AppError('VALIDATION_FAILED', `${field} must not contain control characters.`) as unknown as FastifyError);
+    const where = findControlCharacter(request.body, 'body');
+    done(where === undefined ? undefined : refusal(where));
   });
 }
