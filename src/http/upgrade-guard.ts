@@ -5,10 +5,25 @@ import type { FastifyInstance } from 'fastify';
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-/** What the guard answers an upgrade that carries a body (the body went to the upgrade, not to the request). */
-const BODY_REFUSED = JSON.stringify({
-  error: { code: 'BAD_REQUEST', message: 'A request with a body cannot ask for a protocol upgrade.' },
-});
+/** The handshake checks of the `ws` library, which would answer a failure in plain text. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+const WS_PROTOCOLS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
+
+function validHandshake(req: IncomingMessage): boolean {
+  const version = req.headers['sec-websocket-version'];
+  const protocols = req.headers['sec-websocket-protocol'];
+  return (
+    WS_KEY.test(req.headers['sec-websocket-key'] ?? '') &&
+    (version === '13' || version === '8') &&
+    (protocols === undefined || WS_PROTOCOLS.test(protocols))
+  );
+}
+
+/** A whole answer for a socket no HTTP machinery owns any more: the envelope, then close. */
+function rawAnswer(status: 400, message: string): string {
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } });
+  return `HTTP/1.1 ${status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 function pathnameOf(url: string | undefined): string {
   const path = (url ?? '/').split('?')[0] ?? '/';
@@ -42,21 +57,41 @@ export function guardUpgrades(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (route.websocket === true) webSocketPaths.add(pathnameOf(route.url));
   });
+  // The plugin closes the socket in an onResponse hook of its own scope, and only when its own
+  // onRequest hook ran: a root onRequest hook that answers first (bad input, draining) would skip
+  // it. Any upgrade request whose reply ends here gets its socket closed once the answer is out
+  // (for an accepted WebSocket this fires only when the socket has closed anyway).
+  app.addHook('onResponse', (request, _reply, done) => {
+    // Node sets `upgrade` on requests it handed to the 'upgrade' event (not in @types/node 20).
+    if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) (request.raw.socket as Socket | null)?.destroySoon();
+    done();
+  });
+  // The plugin answers a plain GET on a WebSocket route 404 with an empty body: give it the envelope.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const url = request.routeOptions.url;
+    if (reply.statusCode !== 404 || url === undefined || !webSocketPaths.has(pathnameOf(url)) || (payload !== '' && payload != null)) {
+      done(null, payload);
+      return;
+    }
+    reply.type('application/json; charset=utf-8');
+    done(null, JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: `${url} only answers WebSocket upgrades.` } }));
+  });
   app.addHook('onReady', (done) => {
     const server = app.server;
     const plugin = server.listeners('upgrade') as UpgradeListener[];
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const isWebSocket =
-        req.method === 'GET' &&
-        /\bwebsocket\b/i.test(req.headers.upgrade ?? '') &&
-        webSocketPaths.has(pathnameOf(req.url)) &&
-        plugin.length > 0;
-      if (isWebSocket) {
+        req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket' && webSocketPaths.has(pathnameOf(req.url)) && plugin.length > 0;
+      if (!isWebSocket) {
+        answerPlain(server, req, socket);
+      } else if (!validHandshake(req)) {
+        socket.on('error', () => socket.destroy());
+        socket.write(rawAnswer(400, 'Invalid WebSocket handshake: Sec-WebSocket-Key, -Version (13) or -Protocol.'));
+        (socket as Socket).destroySoon();
+      } else {
         for (const listener of plugin) listener.call(server, req, socket, head);
-        return;
       }
-      answerPlain(server, req, socket);
     });
     done();
   });
@@ -72,9 +107,7 @@ function answerPlain(server: Server, req: IncomingMessage, socket: Duplex): void
     if (!socket.destroyed) (socket as Socket).destroySoon();
   };
   if (hasBody(req)) {
-    socket.write(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(BODY_REFUSED)}\r\nConnection: close\r\n\r\n${BODY_REFUSED}`,
-    );
+    socket.write(rawAnswer(400, 'A request with a body cannot ask for a protocol upgrade.'));
     close();
     return;
   }

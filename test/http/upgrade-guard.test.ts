@@ -17,6 +17,8 @@ function badUpgrade(index: number): Buffer {
     ['GET', '/ws', { Upgrade: 'h2c' }],
     ['GET', '/ws', { Upgrade: 'websocket', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13' }],
     ['POST', '/api/v1/login/', { Upgrade: 'websocket', 'Content-Type': 'application/json' }],
+    // Refused by a root hook before the WebSocket plugin's own hooks ran (found by the fuzz suite).
+    ['GET', '/ws?limit=%7F', { Upgrade: 'websocket', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13' }],
   ];
   const [method, path, headers] = kinds[index % kinds.length] as [string, string, Record<string, string>];
   const body = method === 'POST' ? '{"email":"a@b.c","password":"x"}' : undefined;
