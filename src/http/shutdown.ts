@@ -18,11 +18,11 @@ export class ConnectionDrain {
   private readonly sockets = new Set<Socket>();
   /** Responses not yet finished, so they can be told to close their connection when done. */
   private readonly inFlight = new Set<ServerResponse>();
-  private drainingSince: number | undefined;
+  private isDraining = false;
 
   /** True once drain() began: new requests are answered 503 and every connection closes after its answer. */
   get draining(): boolean {
-    return this.drainingSince !== undefined;
+    return this.isDraining;
   }
 
   /** Starts tracking a server's connections and requests; call once, before it listens. */
@@ -67,7 +67,7 @@ export class ConnectionDrain {
    * frame) is destroyed. Resolves with the number of connections destroyed.
    */
   async drain(close: () => Promise<void>, graceMs: number): Promise<number> {
-    this.drainingSince ??= Date.now();
+    this.isDraining = true;
     for (const res of this.inFlight) {
       if (!res.headersSent) res.shouldKeepAlive = false;
     }

@@ -1,7 +1,7 @@
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler, onSendHookHandler } from 'fastify';
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -54,27 +54,12 @@ function hasBody(req: IncomingMessage): boolean {
  */
 export function guardUpgrades(app: FastifyInstance): void {
   const webSocketPaths = new Set<string>();
+  // Hooks on the WebSocket routes only, so other routes pay nothing for them.
   app.addHook('onRoute', (route) => {
-    if (route.websocket === true) webSocketPaths.add(pathnameOf(route.url));
-  });
-  // The plugin closes the socket in an onResponse hook of its own scope, and only when its own
-  // onRequest hook ran: a root onRequest hook that answers first (bad input, draining) would skip
-  // it. Any upgrade request whose reply ends here gets its socket closed once the answer is out
-  // (for an accepted WebSocket this fires only when the socket has closed anyway).
-  app.addHook('onResponse', (request, _reply, done) => {
-    // Node sets `upgrade` on requests it handed to the 'upgrade' event (not in @types/node 20).
-    if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) (request.raw.socket as Socket | null)?.destroySoon();
-    done();
-  });
-  // The plugin answers a plain GET on a WebSocket route 404 with an empty body: give it the envelope.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const url = request.routeOptions.url;
-    if (reply.statusCode !== 404 || url === undefined || !webSocketPaths.has(pathnameOf(url)) || (payload !== '' && payload != null)) {
-      done(null, payload);
-      return;
-    }
-    reply.type('application/json; charset=utf-8');
-    done(null, JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: `${url} only answers WebSocket upgrades.` } }));
+    if (route.websocket !== true) return;
+    webSocketPaths.add(pathnameOf(route.url));
+    route.onResponse = [...hooksOf(route.onResponse), closeUpgradeSocket];
+    route.onSend = [...hooksOf(route.onSend), envelopeForPlainGet];
   });
   app.addHook('onReady', (done) => {
     const server = app.server;
@@ -96,6 +81,34 @@ export function guardUpgrades(app: FastifyInstance): void {
     done();
   });
 }
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/**
+ * The plugin closes the socket in an onResponse hook of its own, but only
+ * when its own onRequest hook ran: a root onRequest hook that answers first
+ * (bad input, draining) skipped it and leaked the socket. An upgrade request
+ * whose reply ends here gets its socket closed once the answer is out (for
+ * an accepted WebSocket this runs only when the socket has closed anyway).
+ */
+const closeUpgradeSocket: onResponseHookHandler = (request, _reply, done) => {
+  // Node sets `upgrade` on requests it handed to the 'upgrade' event (not in @types/node 20).
+  if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) (request.raw.socket as Socket | null)?.destroySoon();
+  done();
+};
+
+/** The plugin answers a plain GET on a WebSocket route 404 with an empty body: give it the envelope. */
+const envelopeForPlainGet: onSendHookHandler = (request, reply, payload, done) => {
+  if (reply.statusCode !== 404 || (payload !== '' && payload != null)) {
+    done(null, payload);
+    return;
+  }
+  reply.type('application/json; charset=utf-8');
+  const url = request.routeOptions.url ?? request.url;
+  done(null, JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: `${url} only answers WebSocket upgrades.` } }));
+};
 
 /** Answers an upgrade request as an ordinary request on a connection that closes afterwards. */
 function answerPlain(server: Server, req: IncomingMessage, socket: Duplex): void {
