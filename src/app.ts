@@ -13,6 +13,7 @@ import { explainDatabaseError } from './db/connection-error.js';
 import { migrateToLatest } from './db/migrate.js';
 import { UsersRepository } from './db/repositories/users.js';
 import { buildHttpServer } from './http/server.js';
+import { ConnectionDrain } from './http/shutdown.js';
 import { buildAlertMonitor } from './alerts/build.js';
 import { createJobs } from './jobs/index.js';
 import { openPresenceBus } from './db/pg-bus.js';
@@ -53,8 +54,24 @@ export interface App {
   readonly url: string | undefined;
   /** Migrates, starts background loops, listens. Idempotent. */
   start(options?: StartOptions): Promise<void>;
-  /** Stops listening, drains background work, closes the database. Idempotent. */
+  /**
+   * Stops the background loops, then stops listening and drains HTTP for at
+   * most SHUTDOWN_GRACE (then closes what is left), closes the database. Idempotent.
+   */
   stop(): Promise<void>;
+}
+
+/** Whether `promise` (one that never rejects) settled within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The composition root: builds the whole application from a validated config. */
@@ -105,7 +122,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   background.push(services.auth.refresher);
   background.push(mail.sender);
   background.push(presence.service);
-  const http = await buildHttpServer({ config, clock, logger, services });
+  const drain = new ConnectionDrain();
+  const http = await buildHttpServer({ config, clock, logger, services }, drain);
 
   let url: string | undefined;
   let starting: Promise<void> | undefined;
@@ -141,8 +159,20 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
 
   async function doStop(): Promise<void> {
     if (starting) await starting.catch(() => undefined);
-    await http.close();
-    if (backgroundStarted) await Promise.all(background.map((task) => task.stop()));
+    // Issue 16 #2: the scheduler and every loop stop taking new work first (each
+    // stop() does so before its first await); then HTTP drains for at most
+    // SHUTDOWN_GRACE, new requests getting 503, and whatever is left is closed.
+    const loops = Promise.all(
+      (backgroundStarted ? background : []).map((task) =>
+        task.stop().catch((error: unknown) => logger.error({ err: error, task: task.name }, 'shutdown: background task failed to stop')),
+      ),
+    );
+    const graceMs = config.http.shutdownGraceMs;
+    const started = Date.now();
+    const forced = await drain.drain(() => http.close(), graceMs);
+    if (forced > 0) logger.warn({ connections: forced }, 'shutdown: closed connections still open after SHUTDOWN_GRACE');
+    const left = Math.max(0, graceMs - (Date.now() - started));
+    if ((await settlesWithin(loops, left)) === false) logger.warn('shutdown: background work still running after SHUTDOWN_GRACE; closing anyway');
     await mail.close();
     await storage.close();
   }

@@ -115,7 +115,19 @@ export interface Config {
     /** Consecutive failures that raise a `failing` alert (ALERT_FAILURE_THRESHOLD, default 1). */
     readonly failureThreshold: number;
   };
+  /** METRICS_TOKEN: bearer for /metrics; in production also for /openapi.json and /docs, which are closed without it. */
   readonly metricsToken: string | undefined;
+  /** HTTP server timeouts and shutdown (docs/http.md). */
+  readonly http: {
+    /** HTTP_HEADERS_TIMEOUT (seconds, default 10): a request's headers must arrive within this, else 408 and close. */
+    readonly headersTimeoutMs: number;
+    /** HTTP_REQUEST_TIMEOUT (seconds, default 30): headers and body must arrive within this, else 408 and close. */
+    readonly requestTimeoutMs: number;
+    /** HTTP_KEEP_ALIVE_TIMEOUT (seconds, default 72, above common load-balancer idle timeouts): an idle connection is closed after this. */
+    readonly keepAliveTimeoutMs: number;
+    /** SHUTDOWN_GRACE (seconds, default 10): on SIGTERM, in-flight requests get this long before every connection is closed. */
+    readonly shutdownGraceMs: number;
+  };
   /** The maintenance jobs (src/maintenance; docs/maintenance.md). */
   readonly maintenance: {
     /** MAINTENANCE_BATCH_SIZE (default 5000 on PostgreSQL, 1000 on SQLite): rows per delete/update statement. */
@@ -301,6 +313,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       failureThreshold: reader.integer('ALERT_FAILURE_THRESHOLD', 1, { min: 1 }),
     },
     metricsToken: reader.raw('METRICS_TOKEN'),
+    http: parseHttp(reader),
     maintenance: {
       // SQLite has one writer: smaller batches leave live requests a gap more often (bench/RESULTS.md).
       batchSize: reader.integer('MAINTENANCE_BATCH_SIZE', reader.raw('DATABASE_URL')?.startsWith('postgres') ? 5000 : 1000, { min: 1, max: 100_000 }),
@@ -312,6 +325,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   };
   checkPresenceTimings(config.presence);
   return deepFreeze(config);
+}
+
+/** Timeouts for an auth API: small bodies, so slow senders and silent sockets are cut early. */
+function parseHttp(reader: EnvReader): Config['http'] {
+  const headersTimeoutMs = reader.integer('HTTP_HEADERS_TIMEOUT', 10, { min: 1, max: 3600 }) * 1000;
+  const requestTimeoutMs = reader.integer('HTTP_REQUEST_TIMEOUT', 30, { min: 1, max: 3600 }) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT', `must not exceed HTTP_REQUEST_TIMEOUT (${requestTimeoutMs / 1000}); e.g. 10 and 30`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: reader.integer('HTTP_KEEP_ALIVE_TIMEOUT', 72, { min: 1, max: 3600 }) * 1000,
+    shutdownGraceMs: reader.integer('SHUTDOWN_GRACE', 10, { min: 0, max: 3600 }) * 1000,
+  };
 }
 
 /** An instance must beat more than once per timeout, or live instances get reaped as dead. */

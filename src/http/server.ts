@@ -16,10 +16,13 @@ import { formRouteModules, routeModules } from './routes/index.js';
 import { openapiOptions } from './openapi.js';
 import { securityHeaders } from './security-headers.js';
 import { TriggerRouteTable } from './trigger-routes.js';
+import { installInputGuard } from './input-guard.js';
+import { installOpsGuard } from './ops-guard.js';
+import { ConnectionDrain } from './shutdown.js';
+import { clientErrorHandler, serverTimeouts } from './timeouts.js';
+import { guardUpgrades } from './upgrade-guard.js';
 
 const MAX_PARAM_LENGTH = 500;
-/** Fastify's default keep-alive timeout, kept with our own server. */
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,7 +36,7 @@ declare module 'fastify' {
  * Unknown body fields and wrong types are rejected (no coercion, no silent
  * removal), trailing slashes are optional, and errors share one envelope.
  */
-export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance> {
+export async function buildHttpServer(ctx: HttpContext, drain: ConnectionDrain = new ConnectionDrain()): Promise<FastifyInstance> {
   const { config } = ctx;
   const triggerRoutes = new TriggerRouteTable(MAX_PARAM_LENGTH);
   // One trust setting for Fastify's request.ip and the early answers' client address.
@@ -58,15 +61,16 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     genReqId: fastifyRequestId,
-    // Fastify's own HTTP/1 server with its timeouts; its listener is the
-    // front door (early-answers.ts): request id and security headers for
-    // every request, the few early answers, the rest to Fastify unchanged.
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Our own HTTP/1 server with the HTTP_* timeouts (timeouts.ts); its
+    // listener is the front door (early-answers.ts): request id and security
+    // headers for every request, the few early answers, the rest to Fastify
+    // unchanged. Node's refusals (bad HTTP, timeouts) in our envelope;
+    // draining answers 503 in ours (shutdown.ts).
+    clientErrorHandler,
+    return503OnClosing: false,
     serverFactory: (handler) => {
-      const server = createServer(frontDoor(early, handler));
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
+      const server = createServer(serverTimeouts(config.http), frontDoor(early, handler));
+      drain.attach(server);
       return server;
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -77,6 +81,10 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
   });
 
   installErrorHandling(app);
+  drain.install(app);
+  installOpsGuard(app, config, ctx.logger);
+  installInputGuard(app);
+  guardUpgrades(app);
   app.addHook('onRoute', (route) => {
     if (route.config?.trigger !== true) return;
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) triggerRoutes.add({ method, url: route.url });

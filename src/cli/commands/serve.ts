@@ -15,7 +15,12 @@ export function registerServe(program: Command, options: CliOptions = {}): void 
         app.logger.warn({ file: `${config.dataDir}/secret_key` }, 'generated a development SECRET_KEY (mode 0600); set SECRET_KEY in production');
       }
       const shutdown = (signal: string) => {
-        app.logger.info({ signal }, 'shutting down');
+        app.logger.info({ signal, graceMs: config.http.shutdownGraceMs }, 'shutting down');
+        // stop() is bounded by SHUTDOWN_GRACE; this catches a database close that hangs.
+        setTimeout(() => {
+          app.logger.error('shutdown did not finish within SHUTDOWN_GRACE; exiting');
+          process.exit(1);
+        }, config.http.shutdownGraceMs + 900).unref();
         app.stop().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -1,5 +1,6 @@
 import type { RouteModule } from '../context.js';
 import { callerInfo, keepRawBodies, triggerHooks } from '../trigger-hooks.js';
+import { hasBoundCsrfCookie } from '../csrf-cookie.js';
 import { errorBodySchema } from '../error-handler.js';
 import { okMessageSchema, runSummaryBody, runSummarySchema, succeeded, tokenQuery } from './cron-schemas.js';
 
@@ -191,7 +192,8 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
         response: { 200: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] } },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (await hasBoundCsrfCookie(ctx, request)) return { detail: 'CSRF cookie set.' };
       const token = ctx.services.auth.csrf.issue('cron-anonymous');
       reply.setCookie(ctx.config.cookies.csrfName, token, {
         path: '/',

@@ -4,6 +4,7 @@ import { installAuth, requireCsrf } from '../auth.js';
 import { clearAuthCookies, setAuthCookies } from '../auth-cookies.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';
+import { refuseForeignOrigin } from '../origin-check.js';
 
 const loginBody = {
   type: 'object',
@@ -36,6 +37,8 @@ export const loginRoutes: RouteModule = (app, ctx) => {
   app.post<{ Body: { email: string; password: string } }>(
     '/api/v1/login/',
     {
+      // Login CSRF: a cross-site form must not sign the victim in to the attacker's account (issue 16 #10).
+      onRequest: refuseForeignOrigin(ctx.config.allowedOrigins),
       schema: {
         tags: ['auth'],
         summary: 'Log in: opens a session and sets the access, refresh and CSRF cookies',

@@ -3,6 +3,7 @@ import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PROFILE_TYP
 import { AppError } from '../../errors.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';
+import { refuseForeignOrigin } from '../origin-check.js';
 
 interface RegisterBody {
   email: string;
@@ -23,6 +24,8 @@ export const registerRoutes: RouteModule = (app, ctx) => {
   app.post<{ Body: RegisterBody }>(
     '/api/v1/register',
     {
+      // Login CSRF: a cross-site form must not create accounts in a victim's browser (issue 16 #10).
+      onRequest: refuseForeignOrigin(ctx.config.allowedOrigins),
       // Fastify parses text/plain by default; a form or JSON is all this route takes.
       preValidation: async (request) => {
         const type = request.headers['content-type'];

@@ -1,0 +1,92 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { sendError } from './error-handler.js';
+
+/** Seconds a client is told to wait (Retry-After) when it reaches an instance that is shutting down. */
+const DRAINING_RETRY_AFTER = '5';
+
+/**
+ * Every connection of one HTTP server, for a bounded shutdown (issue 16 #2).
+ * Node's `server.close()` waits for every socket, and a client holding a
+ * half-sent body or an upgraded socket would hold it for ever; this knows
+ * each socket (upgraded ones included) and which still has a request in
+ * flight, so a drain can close the idle ones at once and the rest at the
+ * grace deadline.
+ */
+export class ConnectionDrain {
+  private readonly sockets = new Set<Socket>();
+  /** Responses not yet finished, so they can be told to close their connection when done. */
+  private readonly inFlight = new Set<ServerResponse>();
+  private isDraining = false;
+
+  /** True once drain() began: new requests are answered 503 and every connection closes after its answer. */
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /** Starts tracking a server's connections and requests; call once, before it listens. */
+  attach(server: Server): void {
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      if (this.draining) res.shouldKeepAlive = false;
+      this.inFlight.add(res);
+      res.once('close', () => this.inFlight.delete(res));
+    });
+  }
+
+  /**
+   * Fastify onRequest hook: while draining, answer 503 SERVICE_UNAVAILABLE
+   * with Retry-After and close the connection, so nothing new starts (a
+   * trigger that would run a job included).
+   */
+  install(app: FastifyInstance): void {
+    app.addHook('onRequest', (_request, reply, done) => {
+      if (!this.draining) {
+        done();
+        return;
+      }
+      reply.header('retry-after', DRAINING_RETRY_AFTER).header('connection', 'close');
+      void sendError(reply, 503, 'SERVICE_UNAVAILABLE', 'This instance is shutting down; retry on another.');
+    });
+  }
+
+  /** Open connections (upgraded and WebSocket ones included). */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Stops the server: `close` (Fastify's close, which stops listening and
+   * closes idle connections) runs at once; responses in flight close their
+   * connection when they finish; whatever is still open after `graceMs`
+   * (stalled bodies, silent upgrades, WebSockets that ignore the close
+   * frame) is destroyed. Resolves with the number of connections destroyed.
+   */
+  async drain(close: () => Promise<void>, graceMs: number): Promise<number> {
+    this.isDraining = true;
+    for (const res of this.inFlight) {
+      if (!res.headersSent) res.shouldKeepAlive = false;
+    }
+    const closed = close();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), graceMs);
+    });
+    const first = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+    clearTimeout(timer);
+    let forced = 0;
+    if (first === 'deadline') {
+      for (const socket of this.sockets) {
+        socket.destroy();
+        forced += 1;
+      }
+      this.sockets.clear();
+    }
+    await closed;
+    return forced;
+  }
+}
