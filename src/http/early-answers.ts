@@ -55,6 +55,8 @@ export interface EarlyAnswerOptions {
   readonly accessLog: AccessLog;
   /** `securityHeaders(...)`: sent on every answer. */
   readonly securityHead: readonly string[];
+  /** True while the server drains for shutdown (shutdown.ts): then nothing is answered early, Fastify answers 503. */
+  readonly draining?: () => boolean;
 }
 
 /**
@@ -63,6 +65,9 @@ export interface EarlyAnswerOptions {
  */
 export const EARLY_PATH_COVERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   onRequest: {
+    refuseWhileDraining: 'frontDoor answers nothing early while the drain is on (options.draining), so Fastify answers 503',
+    refuseControlCharacters: 'checks params and query; the early answers take only routes without params and requests without a query string',
+    guardOpsRoutes: 'acts only on /metrics, /openapi.json and /docs, which are never answered early',
     fastifyCookieHandler: 'the early /me parses the Cookie header with the same plugin parser (app.parseCookie)',
     triggerCredentialCheck: 'the early refusal runs the same TriggerGuard.authenticate and answers only its refusals',
   },
@@ -70,6 +75,7 @@ export const EARLY_PATH_COVERS: Readonly<Record<string, Readonly<Record<string, 
     triggerAdmission: 'runs only for requests triggerCredentialCheck accepted; the early path answers only refusals',
   },
   preHandler: {
+    refuseControlCharactersInBody: 'checks the body; the early /me is a GET without one, and an early refusal reads no body',
     authStepHook: 'the early /me answers only cached, unrevoked tokens and records the same activity (recordActivity)',
   },
   onSend: {
@@ -101,7 +107,7 @@ export function frontDoor(options: EarlyAnswerOptions, fastify: (req: IncomingMe
   return (req, res) => {
     const id = requestIdOf(req);
     try {
-      for (const answer of early) if (answer(req, res, id)) return;
+      if (options.draining?.() !== true) for (const answer of early) if (answer(req, res, id)) return;
     } catch (error) {
       // Never expected; but a throw here would reach no error handler, so
       // log it and let Fastify answer (or drop a half-answered socket).

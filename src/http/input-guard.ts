@@ -49,11 +49,11 @@ function refusal(where: string): FastifyError {
  * route's auth steps and handler.
  */
 export function installInputGuard(app: FastifyInstance): void {
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', function refuseControlCharacters(this: FastifyInstance, request, _reply, done) {
     const where = findControlCharacter(request.params, 'params') ?? findControlCharacter(request.query, 'querystring');
     done(where === undefined ? undefined : refusal(where));
   });
-  app.addHook('preHandler', (request, _reply, done) => {
+  app.addHook('preHandler', function refuseControlCharactersInBody(this: FastifyInstance, request, _reply, done) {
     const where = findControlCharacter(request.body, 'body');
     done(where === undefined ? undefined : refusal(where));
   });

@@ -24,7 +24,7 @@ export function installOpsGuard(app: FastifyInstance, config: Config, logger: Lo
   } else {
     logger.info('production: /metrics, /openapi.json and /docs need Authorization: Bearer <METRICS_TOKEN>');
   }
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', function guardOpsRoutes(this: FastifyInstance, request, _reply, done) {
     if (!isOpsRoute(request.routeOptions.url)) {
       done();
       return;

@@ -50,6 +50,7 @@ export async function buildHttpServer(ctx: HttpContext, drain: ConnectionDrain =
     clientIp: clientIpResolver(trustProxy),
     accessLog,
     securityHead: securityHeaders({ hsts: config.cookies.secure }),
+    draining: () => drain.draining,
   };
   const app = Fastify({
     // Typed as Fastify's base logger so route modules see the default instance type.

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { sendError } from './error-handler.js';
 
 /** Seconds a client is told to wait (Retry-After) when it reaches an instance that is shutting down. */
@@ -44,14 +44,16 @@ export class ConnectionDrain {
    * trigger that would run a job included).
    */
   install(app: FastifyInstance): void {
-    app.addHook('onRequest', (_request, reply, done) => {
+    // Named: the early answers' hook check (EARLY_PATH_COVERS) knows hooks by name.
+    const refuseWhileDraining: onRequestHookHandler = (_request, reply, done) => {
       if (!this.draining) {
         done();
         return;
       }
       reply.header('retry-after', DRAINING_RETRY_AFTER).header('connection', 'close');
       void sendError(reply, 503, 'SERVICE_UNAVAILABLE', 'This instance is shutting down; retry on another.');
-    });
+    };
+    app.addHook('onRequest', refuseWhileDraining);
   }
 
   /** Open connections (upgraded and WebSocket ones included). */
