@@ -47,3 +47,17 @@ describe('MAIL_TRANSPORT and production mail', () => {
     assert.throws(() => load({ PASSWORD_MIN_STRENGTH: '5' }), (error: unknown) => error instanceof ConfigError && error.setting === 'PASSWORD_MIN_STRENGTH');
   });
 });
+
+describe('the compose recipe and production mail', () => {
+  it('docker-compose.yaml passes SMTP_URL and MAIL_TRANSPORT through, and the guide says which to set', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const compose = parse(readFileSync('docker-compose.yaml', 'utf8')) as { services: Record<string, { environment?: Record<string, string> }> };
+    const environment = compose.services.curfew?.environment ?? {};
+    assert.equal(environment.SMTP_URL, '${SMTP_URL:-}');
+    assert.equal(environment.MAIL_TRANSPORT, '${MAIL_TRANSPORT:-}');
+    const guide = readFileSync('docs/deploy/docker-compose.md', 'utf8');
+    assert.match(guide, /SMTP_URL/);
+    assert.match(guide, /MAIL_TRANSPORT=file/);
+  });
+});
