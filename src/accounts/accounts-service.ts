@@ -59,7 +59,7 @@ export class AccountsService {
   async register(input: { email?: unknown; password?: unknown; profile?: unknown }): Promise<UserRow> {
     const { config, clock, storage, passwords, mail, logger } = this.options;
     const registration = parseRegistration(input, clock.now());
-    this.options.policy.check(registration.password, registration.email);
+    await this.options.policy.check(registration.password, registration.email);
     // Cheap early answer; the insert below is what decides under a race.
     if (await this.users.findByEmail(registration.email)) throw emailTaken();
     const passwordHash = await passwords.hash(registration.password);
@@ -127,7 +127,7 @@ export class AccountsService {
    */
   async createActiveUser(account: NewAccount): Promise<UserRow> {
     const email = parseEmail(account.email);
-    const password = this.options.policy.check(account.password, email);
+    const password = await this.options.policy.check(account.password, email);
     if (await this.users.findByEmail(email)) throw emailTaken();
     const now = this.options.clock.now();
     const user = await this.users.insert({

@@ -49,6 +49,7 @@ class Cluster {
           JOB_CLEAR_EXPIRED_SESSIONS_ENABLED: 'false',
           JOB_FLUSH_EXPIRED_TOKENS_ENABLED: 'false',
           JOB_PRUNE_CRON_RUNS_ENABLED: 'false',
+          JOB_PURGE_UNACTIVATED_ACCOUNTS_ENABLED: 'false',
           ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

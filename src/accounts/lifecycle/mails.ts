@@ -1,23 +1,37 @@
-import { Liquid, type Template } from 'liquidjs';
+import type { Liquid } from 'liquidjs';
 import type { MailMessage } from '../../mail/mailer.js';
 
-/** Plain text is not HTML: nothing escaped. */
-const textEngine = new Liquid({ outputEscape: undefined, strictVariables: true });
-/** HTML output is escaped by default, so an address or URL can never inject markup. */
-const htmlEngine = new Liquid({ outputEscape: 'escape', strictVariables: true });
+interface Engines {
+  /** Plain text is not HTML: nothing escaped. */
+  readonly text: Liquid;
+  /** HTML output is escaped by default, so an address or URL can never inject markup. */
+  readonly html: Liquid;
+}
+
+let engines: Promise<Engines> | undefined;
+
+/** liquidjs loads on the first mail (~0.3 s), not at every process start. */
+function liquid(): Promise<Engines> {
+  engines ??= import('liquidjs').then(({ Liquid: Engine }) => ({
+    text: new Engine({ strictVariables: true }),
+    html: new Engine({ outputEscape: 'escape', strictVariables: true }),
+  }));
+  return engines;
+}
 
 interface MailTemplate {
   readonly subject: string;
-  readonly text: Template[];
-  readonly html: Template[];
+  readonly text: string;
+  readonly html: string;
 }
 
 function template(subject: string, text: string, html: string): MailTemplate {
-  return { subject, text: textEngine.parse(text), html: htmlEngine.parse(html) };
+  return { subject, text, html };
 }
 
-function render(to: string, mail: MailTemplate, vars: Record<string, string>): MailMessage {
-  return { to, subject: mail.subject, text: textEngine.renderSync(mail.text, vars) as string, html: htmlEngine.renderSync(mail.html, vars) as string };
+async function render(to: string, mail: MailTemplate, vars: Record<string, string>): Promise<MailMessage> {
+  const { text, html } = await liquid();
+  return { to, subject: mail.subject, text: await text.parseAndRender(mail.text, vars), html: await html.parseAndRender(mail.html, vars) };
 }
 
 /** `3600` -> `1 hour`, `86400` -> `24 hours`, `1800` -> `30 minutes`. */
@@ -56,7 +70,7 @@ const RESET = template(
 );
 
 /** The password-reset mail: a link to the reset page (token in the fragment) and the bare token. */
-export function passwordResetMail(to: string, url: string, token: string, ttlSeconds: number): MailMessage {
+export function passwordResetMail(to: string, url: string, token: string, ttlSeconds: number): Promise<MailMessage> {
   return render(to, RESET, { url, token, validity: validityText(ttlSeconds) });
 }
 
@@ -82,7 +96,7 @@ const EMAIL_CHANGE = template(
 );
 
 /** The confirmation mail to the new address. */
-export function emailChangeMail(to: string, oldEmail: string, url: string, ttlSeconds: number): MailMessage {
+export function emailChangeMail(to: string, oldEmail: string, url: string, ttlSeconds: number): Promise<MailMessage> {
   return render(to, EMAIL_CHANGE, { url, old_email: oldEmail, validity: validityText(ttlSeconds) });
 }
 
@@ -103,7 +117,7 @@ const EMAIL_CHANGED = template(
 );
 
 /** The notice to the old address once the switch happened. */
-export function emailChangedNotice(oldEmail: string, newEmail: string): MailMessage {
+export function emailChangedNotice(oldEmail: string, newEmail: string): Promise<MailMessage> {
   return render(oldEmail, EMAIL_CHANGED, { old_email: oldEmail, new_email: newEmail });
 }
 
@@ -122,7 +136,7 @@ const PASSWORD_CHANGED = template(
 );
 
 /** The notice after a password change or reset. */
-export function passwordChangedNotice(email: string, how: 'reset link' | 'signed in'): MailMessage {
+export function passwordChangedNotice(email: string, how: 'reset link' | 'signed in'): Promise<MailMessage> {
   return render(email, PASSWORD_CHANGED, { email, how: how === 'reset link' ? 'with a reset link; every session was signed out' : 'while signed in; other sessions were signed out' });
 }
 

@@ -76,11 +76,13 @@ export class AccountRecovery {
     const token = newActivationToken();
     const now = clock.now();
     const ttl = config.accounts.passwordResetTtlSeconds;
+    // Rendered before the transaction, so no write lock waits on a template.
+    const message = await passwordResetMail(user.email, passwordResetUrl(config.accounts.passwordResetUrl, token), token, ttl);
     await transaction(storage, async (tx) => {
       const tokens = new AccountTokensRepository(tx);
       await tokens.invalidate(user.id, 'password-reset', now);
       await tokens.insert({ userId: user.id, purpose: 'password-reset', tokenHash: hashActivationToken(token), newEmail: null, createdAt: now, expiresAt: now + ttl * 1000 });
-      await mail.enqueue(passwordResetMail(user.email, passwordResetUrl(config.accounts.passwordResetUrl, token), token, ttl), { trx: tx });
+      await mail.enqueue(message, { trx: tx });
     });
     mail.wake();
     logger.info({ userId: user.id }, 'password reset mail queued');
@@ -105,15 +107,16 @@ export class AccountRecovery {
     if (row.expires_at <= clock.now()) throw new AppError('RESET_TOKEN_EXPIRED', 'This password-reset token has expired; ask for a new one.');
     const user = await this.users.findById(row.user_id);
     if (!user || user.deactivated_at !== null) throw invalid;
-    const checked = policy.check(password, user.email);
+    const checked = await policy.check(password, user.email);
     const passwordHash = await passwords.hash(checked);
     const now = clock.now();
+    const notice = await passwordChangedNotice(user.email, 'reset link');
     const consumed = await transaction(storage, async (tx) => {
       const tokens = new AccountTokensRepository(tx);
       if (!(await tokens.consume(row.id, now))) return false;
       await tokens.invalidate(user.id, 'password-reset', now);
       await new UsersRepository(tx).updatePasswordHash(user.id, passwordHash, now);
-      await mail.enqueue(passwordChangedNotice(user.email, 'reset link'), { trx: tx });
+      await mail.enqueue(notice, { trx: tx });
       return true;
     });
     if (!consumed) throw invalid;

@@ -52,14 +52,15 @@ export class AccountSettings {
     const { clock, storage, passwords, policy, mail, sessions, logger } = this.deps;
     const user = await this.verifiedCaller(caller, currentPassword);
     if (newPassword === currentPassword) throw new AppError('VALIDATION_FAILED', 'new_password must differ from current_password.');
-    const checked = policy.check(newPassword, user.email);
+    const checked = await policy.check(newPassword, user.email);
     const passwordHash = await passwords.hash(checked);
     const now = clock.now();
+    const notice = await passwordChangedNotice(user.email, 'signed in');
     await transaction(storage, async (tx) => {
       await new UsersRepository(tx).updatePasswordHash(user.id, passwordHash, now);
       // A reset link issued before the change must not undo it.
       await new AccountTokensRepository(tx).invalidate(user.id, 'password-reset', now);
-      await mail.enqueue(passwordChangedNotice(user.email, 'signed in'), { trx: tx });
+      await mail.enqueue(notice, { trx: tx });
     });
     mail.wake();
     const ended = await sessions.revokeOthers(user.id, caller.sessionId);
@@ -87,11 +88,12 @@ export class AccountSettings {
     const token = newActivationToken();
     const now = clock.now();
     const ttl = config.accounts.emailChangeTtlSeconds;
+    const message = await emailChangeMail(newEmail, user.email, emailConfirmUrl(config.publicUrl, token), ttl);
     await transaction(storage, async (tx) => {
       const tokens = new AccountTokensRepository(tx);
       await tokens.invalidate(user.id, 'email-change', now);
       await tokens.insert({ userId: user.id, purpose: 'email-change', tokenHash: hashActivationToken(token), newEmail, createdAt: now, expiresAt: now + ttl * 1000 });
-      await mail.enqueue(emailChangeMail(newEmail, user.email, emailConfirmUrl(config.publicUrl, token), ttl), { trx: tx });
+      await mail.enqueue(message, { trx: tx });
     });
     mail.wake();
     logger.info({ userId: user.id }, 'e-mail change requested; confirmation mail queued');
@@ -114,12 +116,13 @@ export class AccountSettings {
     const user = await this.users.findById(row.user_id);
     if (!user) throw invalid;
     const newEmail = row.new_email;
+    const notice = await emailChangedNotice(user.email, newEmail);
     const switched = await transaction(storage, async (tx) => {
       if (!(await new AccountTokensRepository(tx).consume(row.id, now))) return undefined;
       if (!(await new UsersAdminRepository(tx).updateEmail(user.id, newEmail, now))) {
         throw new AppError('EMAIL_TAKEN', 'An account with this email already exists.');
       }
-      await mail.enqueue(emailChangedNotice(user.email, newEmail), { trx: tx });
+      await mail.enqueue(notice, { trx: tx });
       return new UsersRepository(tx).findById(user.id);
     });
     if (!switched) throw invalid;
