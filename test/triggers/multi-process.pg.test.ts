@@ -66,6 +66,7 @@ describe('triggers and schedulers in several processes on one PostgreSQL', { ski
           JOB_CLEAR_EXPIRED_SESSIONS_ENABLED: 'false',
           JOB_FLUSH_EXPIRED_TOKENS_ENABLED: 'false',
           JOB_PRUNE_CRON_RUNS_ENABLED: 'false',
+          JOB_PURGE_UNACTIVATED_ACCOUNTS_ENABLED: 'false',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
