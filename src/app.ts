@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AccountsService } from './accounts/accounts-service.js';
 import { PasswordHasher } from './accounts/passwords.js';
+import { PasswordPolicy } from './accounts/password-policy.js';
+import { createAccountLifecycle } from './accounts/lifecycle/index.js';
 import { createAuth } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, type Config } from './config/index.js';
@@ -99,7 +101,9 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const presence = createPresence({ config, clock, logger, storage, bus: openPresenceBus(config.database, storage, logger) });
   const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords });
   const maintenance = createMaintenance({ config, clock, storage, auth });
-  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
+  const policy = new PasswordPolicy(config.accounts.passwordMinStrength);
+  const lifecycle = createAccountLifecycle({ config, clock, logger, storage, passwords, policy, mail, sessions: maintenance.sessions, logins: auth.limiter });
+  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
   const services: Services = {
     storage,
@@ -107,7 +111,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     users: new UsersRepository(storage),
     passwords,
     mail,
-    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail }),
+    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, policy }),
+    lifecycle,
     triggers: buildTriggerGuard(config, clock, storage),
     metrics: new Metrics(),
     jobs: jobs.service,
@@ -173,6 +178,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     if (forced > 0) logger.warn({ connections: forced }, 'shutdown: closed connections still open after SHUTDOWN_GRACE');
     const left = Math.max(0, graceMs - (Date.now() - started));
     if ((await settlesWithin(loops, left)) === false) logger.warn('shutdown: background work still running after SHUTDOWN_GRACE; closing anyway');
+    // Resend/reset work deferred past its answer writes to the database: finish it first.
+    await lifecycle.drain();
     await mail.close();
     await storage.close();
   }

@@ -1,4 +1,5 @@
 import type { AccountsService } from './accounts/accounts-service.js';
+import type { AccountLifecycle } from './accounts/lifecycle/index.js';
 import type { PasswordHasher } from './accounts/passwords.js';
 import type { Auth } from './auth/index.js';
 import type { Storage } from './db/database.js';
@@ -25,6 +26,8 @@ export interface Services {
   readonly mail: MailService;
   /** Registration, activation, operator-created accounts. */
   readonly accounts: AccountsService;
+  /** Resend activation, password reset/change, e-mail change, account deletion, admin user management, hooks. */
+  readonly lifecycle: AccountLifecycle;
   /** Checks trigger credentials, allow-list, replay and throttle. */
   readonly triggers: TriggerGuard;
   /** This app's Prometheus registry and metrics. */

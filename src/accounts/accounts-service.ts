@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import type { MailMessage } from '../mail/mailer.js';
 import { activationMail, activationUrl, hashActivationToken, looksLikeActivationToken, newActivationToken } from './activation.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkPassword, parseEmail, parseRegistration } from './registration-input.js';
+import type { PasswordPolicy } from './password-policy.js';
+import { parseEmail, parseRegistration } from './registration-input.js';
 
 /** The part of the mail service accounts need. */
 export interface MailQueue {
@@ -24,6 +25,8 @@ export interface AccountsServiceOptions {
   readonly storage: Storage;
   readonly passwords: PasswordHasher;
   readonly mail: MailQueue;
+  /** The password policy (length, zxcvbn strength); register and `users create` apply it. */
+  readonly policy: PasswordPolicy;
 }
 
 export interface NewAccount {
@@ -50,12 +53,13 @@ export class AccountsService {
    * Registers an inactive account. The user, its activation token (stored as
    * a hash) and the activation mail are written in one transaction; the mail
    * is sent later by the outbox sender. Throws VALIDATION_FAILED,
-   * UNKNOWN_FIELD or EMAIL_TAKEN (decided by the unique index, so concurrent
+   * UNKNOWN_FIELD, PASSWORD_TOO_WEAK or EMAIL_TAKEN (decided by the unique index, so concurrent
    * registrations of one address yield exactly one account).
    */
   async register(input: { email?: unknown; password?: unknown; profile?: unknown }): Promise<UserRow> {
     const { config, clock, storage, passwords, mail, logger } = this.options;
     const registration = parseRegistration(input, clock.now());
+    await this.options.policy.check(registration.password, registration.email);
     // Cheap early answer; the insert below is what decides under a race.
     if (await this.users.findByEmail(registration.email)) throw emailTaken();
     const passwordHash = await passwords.hash(registration.password);
@@ -118,11 +122,12 @@ export class AccountsService {
 
   /**
    * Creates an active account directly (the CLI's `users create`, as
-   * createsuperuser did). Throws VALIDATION_FAILED or EMAIL_TAKEN.
+   * createsuperuser did). Throws VALIDATION_FAILED,
+   * PASSWORD_TOO_WEAK or EMAIL_TAKEN.
    */
   async createActiveUser(account: NewAccount): Promise<UserRow> {
     const email = parseEmail(account.email);
-    const password = checkPassword(account.password);
+    const password = await this.options.policy.check(account.password, email);
     if (await this.users.findByEmail(email)) throw emailTaken();
     const now = this.options.clock.now();
     const user = await this.users.insert({

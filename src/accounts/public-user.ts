@@ -23,7 +23,7 @@ export function toPublicUser(row: UserRow): PublicUser {
     id: row.id,
     email: row.email,
     role: row.role,
-    is_active: row.activated_at !== null,
+    is_active: row.activated_at !== null && row.deactivated_at === null,
     profile,
     created_at: new Date(row.created_at).toISOString(),
     last_login_at: row.last_login_at === null ? null : new Date(row.last_login_at).toISOString(),

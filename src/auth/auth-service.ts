@@ -80,7 +80,7 @@ export class AuthService {
       await limiter.recordFailure(email, client.ip);
       throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
     }
-    if (user.activated_at === null) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+    if (user.activated_at === null || user.deactivated_at !== null) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
     if (hasCounters) await limiter.recordSuccess(email);
 
     const now = this.deps.clock.now();
@@ -134,7 +134,7 @@ export class AuthService {
       throw new AppError('SESSION_EXPIRED', 'The session has ended; log in again.');
     }
     const user = (outcome.kind === 'rotated' ? outcome.user : undefined) ?? (await this.deps.users.findById(session.user_id));
-    if (!user || user.activated_at === null) {
+    if (!user || user.activated_at === null || user.deactivated_at !== null) {
       await this.deps.sessions.revoke(session.id, 'user-inactive');
       throw new AppError('SESSION_EXPIRED', 'The session has ended; log in again.');
     }

@@ -72,6 +72,23 @@ export interface Config {
     readonly smtpUrl: string | undefined;
     readonly from: string;
     readonly sendingEnabled: boolean;
+    /** MAIL_TRANSPORT: `smtp` when SMTP_URL is set, else `file` (refused in production unless set explicitly). */
+    readonly transport: 'smtp' | 'file';
+  };
+  /** The account lifecycle (src/accounts/lifecycle; docs/accounts.md). */
+  readonly accounts: {
+    /** UNACTIVATED_ACCOUNT_TTL (seconds, default 7 days): never-activated accounts older than this are purged. */
+    readonly unactivatedTtlSeconds: number;
+    /** PASSWORD_RESET_TTL (seconds, default 3600): reset-link lifetime. */
+    readonly passwordResetTtlSeconds: number;
+    /** EMAIL_CHANGE_TTL (seconds, default 86 400): e-mail-change confirmation link lifetime. */
+    readonly emailChangeTtlSeconds: number;
+    /** PASSWORD_MIN_STRENGTH (zxcvbn score 0–4, default 3). */
+    readonly passwordMinStrength: number;
+    /** PASSWORD_RESET_URL (default PUBLIC_URL/password/reset/): the page the reset mail links to, token in the fragment. */
+    readonly passwordResetUrl: string;
+    /** ACCOUNT_MAIL_ADDRESS_MAX / _IP_MAX per ACCOUNT_MAIL_WINDOW: resend, reset and e-mail-change requests. */
+    readonly mailThrottle: { readonly addressMax: number; readonly ipMax: number; readonly windowSeconds: number };
   };
   readonly cron: {
     /** Accepted trigger secrets; empty means triggers answer 503 CRON_NOT_CONFIGURED. */
@@ -212,6 +229,27 @@ function parseLeaseTiming(reader: EnvReader): { leaseTtlMs: number; leaseHeartbe
   return { leaseTtlMs, leaseHeartbeatMs };
 }
 
+/** MAIL_TRANSPORT: `smtp` (needs SMTP_URL) or `file` (`.eml` files); unset, it follows SMTP_URL. */
+function parseMailTransport(reader: EnvReader): 'smtp' | 'file' {
+  const smtpUrl = reader.raw('SMTP_URL');
+  if (reader.raw('MAIL_TRANSPORT') === undefined) return smtpUrl === undefined ? 'file' : 'smtp';
+  const explicit = reader.oneOf('MAIL_TRANSPORT', ['smtp', 'file'] as const, 'smtp');
+  if (explicit === 'smtp' && smtpUrl === undefined) throw new ConfigError('MAIL_TRANSPORT', 'is smtp but SMTP_URL is not set; set SMTP_URL=smtp://user:pass@host:587');
+  return explicit;
+}
+
+/**
+ * Production mail silently landing in files is refused: set SMTP_URL, or
+ * MAIL_TRANSPORT=file on purpose. Checked last, so other errors come first.
+ */
+function checkProductionMail(reader: EnvReader, config: Config): void {
+  if (config.env !== 'production' || config.mail.smtpUrl !== undefined || reader.raw('MAIL_TRANSPORT') !== undefined) return;
+  throw new ConfigError(
+    'SMTP_URL',
+    'is not set in production, so mail would only be written to files under DATA_DIR/mail; set SMTP_URL=smtp://user:pass@host:587, or MAIL_TRANSPORT=file if files are what you want',
+  );
+}
+
 export interface LoadConfigOptions {
   /** Defaults to process.env (plus `.env` when the CLI loaded it). */
   readonly env?: Env;
@@ -283,6 +321,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       smtpUrl: reader.url('SMTP_URL', ['smtp:', 'smtps:']),
       from: reader.string('MAIL_FROM', 'curfew <no-reply@localhost>'),
       sendingEnabled: reader.boolean('EMAIL_SENDING_ENABLED', true),
+      transport: parseMailTransport(reader),
+    },
+    accounts: {
+      unactivatedTtlSeconds: reader.integer('UNACTIVATED_ACCOUNT_TTL', 7 * 86_400, { min: 3600 }),
+      passwordResetTtlSeconds: reader.integer('PASSWORD_RESET_TTL', 3600, { min: 60, max: 86_400 }),
+      emailChangeTtlSeconds: reader.integer('EMAIL_CHANGE_TTL', 86_400, { min: 60 }),
+      passwordMinStrength: reader.integer('PASSWORD_MIN_STRENGTH', 3, { min: 0, max: 4 }),
+      passwordResetUrl: reader.url('PASSWORD_RESET_URL', ['http:', 'https:']) ?? `${publicUrl}/password/reset/`,
+      mailThrottle: {
+        addressMax: reader.integer('ACCOUNT_MAIL_ADDRESS_MAX', 3, { min: 1 }),
+        ipMax: reader.integer('ACCOUNT_MAIL_IP_MAX', 30, { min: 1 }),
+        windowSeconds: reader.integer('ACCOUNT_MAIL_WINDOW', 900, { min: 1 }),
+      },
     },
     cron: {
       secrets: parseCronSecrets(reader, production),
@@ -324,6 +375,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
   };
   checkPresenceTimings(config.presence);
+  checkProductionMail(reader, config);
   return deepFreeze(config);
 }
 

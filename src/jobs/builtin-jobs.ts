@@ -10,6 +10,7 @@ export const BUILT_IN_JOBS = [
   'logout-all-users',
   'sequence-tick',
   'prune-cron-runs',
+  'purge-unactivated-accounts',
 ] as const;
 export type BuiltInJobName = (typeof BUILT_IN_JOBS)[number];
 
@@ -69,6 +70,12 @@ export function builtInJobs(options: BuiltInJobsOptions): JobDefinition[] {
       description: 'send due sequence e-mails exactly once',
       schedule: '* * * * *',
       ...slot('sequence-tick', { sent: 0 }, 'mail sequences'),
+    }),
+    defineJob({
+      name: 'purge-unactivated-accounts',
+      description: 'delete accounts never activated within UNACTIVATED_ACCOUNT_TTL, then expired account links, in batches',
+      schedule: '45 * * * *',
+      ...slot('purge-unactivated-accounts', { deleted: 0 }, 'the account lifecycle'),
     }),
     defineJob({
       name: 'prune-cron-runs',

@@ -11,9 +11,24 @@ export interface FileMailerOptions {
   readonly clock: Clock;
 }
 
+/** Longest line 8bit MIME allows (RFC 5322: 998 octets plus CRLF). */
+const MAX_8BIT_LINE = 998;
+
+/**
+ * A body part written as 8-bit UTF-8, so `cat` shows links whole: nodemailer's
+ * default quoted-printable breaks lines over 76 characters with `=`, which cut
+ * activation links in half. A part with a line too long for 8bit keeps the default.
+ */
+function readablePart(type: string, body: string): string | { raw: string } {
+  const crlf = body.replace(/\r?\n/g, '\r\n');
+  if (crlf.split('\r\n').some((line) => Buffer.byteLength(line) > MAX_8BIT_LINE)) return body;
+  return { raw: `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${crlf}` };
+}
+
 /**
  * The development transport: each message is composed by nodemailer and
- * written as one `.eml` file (open it with any mail client). The file appears
+ * written as one `.eml` file (open it with any mail client, or read it with
+ * `cat`: bodies are 8-bit UTF-8, never quoted-printable). The file appears
  * complete or not at all (written under a temporary name, then renamed).
  */
 export function createFileMailer(options: FileMailerOptions): Mailer {
@@ -25,8 +40,8 @@ export function createFileMailer(options: FileMailerOptions): Mailer {
         from: mail.from,
         to: mail.to,
         subject: mail.subject,
-        text: mail.text,
-        ...(mail.html === undefined ? {} : { html: mail.html }),
+        text: readablePart('text/plain', mail.text),
+        ...(mail.html === undefined ? {} : { html: readablePart('text/html', mail.html) }),
         messageId: mail.messageId,
         date: new Date(options.clock.now()),
       });

@@ -14,7 +14,7 @@ export type { EnqueueOptions } from './outbox.js';
 
 /** What the rest of the app sees of mail (`services.mail`). */
 export interface MailService {
-  /** 'smtp' when SMTP_URL is set, else 'file' (`.eml` files under DATA_DIR/mail). */
+  /** MAIL_TRANSPORT: 'smtp', or 'file' (`.eml` files under DATA_DIR/mail). */
   readonly transport: 'smtp' | 'file';
   /** Queues a message in the outbox, inside `trx` when given; returns the outbox id. */
   enqueue(message: MailMessage, options?: EnqueueOptions): Promise<number>;
@@ -40,8 +40,9 @@ export interface MailServiceOptions {
 /** Builds the outbox, its transport (chosen from config) and its background sender. */
 export function createMailService(options: MailServiceOptions): MailService {
   const { config, clock, logger, storage } = options;
-  const smtpUrl = config.mail.smtpUrl;
-  const transport = smtpUrl === undefined ? 'file' : 'smtp';
+  // MAIL_TRANSPORT (or, unset, whether SMTP_URL is set) decides; config refuses smtp without a URL.
+  const transport = config.mail.transport;
+  const smtpUrl = transport === 'smtp' ? config.mail.smtpUrl : undefined;
   const mailer =
     options.mailer ??
     (() =>

@@ -89,12 +89,12 @@ describe('register → activation mail over SMTP → activate', () => {
 
   it('accepts multipart and urlencoded forms with the profile as JSON text', async () => {
     const multipart = await http.post<UserBody>('/api/v1/register/', {
-      multipart: { email: 'multi@example.com', password: 'password-123', profile: JSON.stringify(PROFILE) },
+      multipart: { email: 'multi@example.com', password: 'violet harbour lantern 2031', profile: JSON.stringify(PROFILE) },
     });
     assert.equal(multipart.status, 201, multipart.text);
     assert.equal(multipart.body.user.profile.first_name, 'Роман');
     const form = await http.post<UserBody>('/api/v1/register', {
-      form: { email: 'form@example.com', password: 'password-123', profile: JSON.stringify({ type: 'organization' }) },
+      form: { email: 'form@example.com', password: 'violet harbour lantern 2031', profile: JSON.stringify({ type: 'organization' }) },
     });
     assert.equal(form.status, 201, form.text);
     assert.deepEqual(form.body.user.profile, { type: 'organization' });
@@ -103,7 +103,7 @@ describe('register → activation mail over SMTP → activate', () => {
 
   it('answers 409 EMAIL_TAKEN for a taken address in any case, and a race yields one account', async () => {
     const taken = await http.post<ErrorBody>('/api/v1/register/', {
-      json: { email: 'MULTI@example.com ', password: 'password-123', profile: PROFILE },
+      json: { email: 'MULTI@example.com ', password: 'violet harbour lantern 2031', profile: PROFILE },
     });
     assert.equal(taken.status, 409);
     assert.equal(taken.body.error.code, 'EMAIL_TAKEN');
@@ -111,7 +111,7 @@ describe('register → activation mail over SMTP → activate', () => {
     const outboxBefore = await t.app.services.storage.db.selectFrom('mail_outbox').select('id').execute();
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
-        http.post<ErrorBody>('/api/v1/register/', { json: { email: 'race@example.com', password: 'password-123', profile: PROFILE } }),
+        http.post<ErrorBody>('/api/v1/register/', { json: { email: 'race@example.com', password: 'violet harbour lantern 2031', profile: PROFILE } }),
       ),
     );
     assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409]);

@@ -9,7 +9,7 @@ interface ErrorBody {
 }
 
 const PROFILE = { type: 'worker', first_name: 'Ada', last_name: 'Lovelace', birth_date: '1990-12-10', sex: 'female' };
-const GOOD = { email: 'good@example.com', password: 'password-123', profile: PROFILE };
+const GOOD = { email: 'good@example.com', password: 'violet harbour lantern 2031', profile: PROFILE };
 const withProfile = (profile: unknown) => ({ ...GOOD, profile });
 
 interface Case {
@@ -33,7 +33,7 @@ const CASES: readonly Case[] = [
   { name: 'password of 7 characters', request: { json: { ...GOOD, password: 'short-7' } }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'password of 129 characters', request: { json: { ...GOOD, password: 'p'.repeat(129) } }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'email as a number', request: { json: { ...GOOD, email: 42 } }, status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'password as an array', request: { json: { ...GOOD, password: ['password-123'] } }, status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'password as an array', request: { json: { ...GOOD, password: ['violet harbour lantern 2031'] } }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'profile as a number', request: { json: withProfile(7) }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'profile as null', request: { json: withProfile(null) }, status: 400, code: 'VALIDATION_FAILED' },
   { name: 'profile as an array', request: { json: withProfile([PROFILE]) }, status: 400, code: 'VALIDATION_FAILED' },

@@ -62,7 +62,7 @@ describe('curfew users create', () => {
   });
 
   it('creates a plain active user without --admin', async () => {
-    const result = await runCli(['users', 'create', '--email', 'plain@example.com', '--password-stdin'], 'password-123');
+    const result = await runCli(['users', 'create', '--email', 'plain@example.com', '--password-stdin'], 'violet harbour lantern 2031');
     assert.equal(result.code, 0, result.stderr);
     const row = await db().db.selectFrom('users').selectAll().where('email', '=', 'plain@example.com').executeTakeFirstOrThrow();
     assert.equal(row.role, 'user');
@@ -70,10 +70,10 @@ describe('curfew users create', () => {
   });
 
   const FAILURES: readonly { name: string; args: string[]; input: string; message: RegExp; code: number }[] = [
-    { name: 'a taken email (any case)', args: ['--email', 'ADMIN@example.com'], input: 'password-123\n', message: /already exists/, code: 65 },
+    { name: 'a taken email (any case)', args: ['--email', 'ADMIN@example.com'], input: 'violet harbour lantern 2031\n', message: /already exists/, code: 65 },
     { name: 'a short password', args: ['--email', 'short@example.com'], input: 'short\n', message: /at least 8 characters/, code: 65 },
     { name: 'an empty stdin', args: ['--email', 'empty@example.com'], input: '', message: /no password/, code: 65 },
-    { name: 'a malformed email', args: ['--email', 'not-an-email'], input: 'password-123\n', message: /not a valid e-mail/, code: 65 },
+    { name: 'a malformed email', args: ['--email', 'not-an-email'], input: 'violet harbour lantern 2031\n', message: /not a valid e-mail/, code: 65 },
   ];
   for (const failure of FAILURES) {
     it(`refuses ${failure.name} with a clear message and a non-zero exit`, async () => {
@@ -85,13 +85,13 @@ describe('curfew users create', () => {
   }
 
   it('without --password-stdin and without a terminal, says how to pass the password', async () => {
-    const result = await runCli(['users', 'create', '--email', 'tty@example.com'], 'password-123\n');
+    const result = await runCli(['users', 'create', '--email', 'tty@example.com'], 'violet harbour lantern 2031\n');
     assert.equal(result.code, 64);
     assert.match(result.stderr, /--password-stdin/);
   });
 
   it('without --email, is a usage error', async () => {
-    const result = await runCli(['users', 'create', '--password-stdin'], 'password-123\n');
+    const result = await runCli(['users', 'create', '--password-stdin'], 'violet harbour lantern 2031\n');
     assert.equal(result.code, 64);
     assert.match(result.stderr, /--email/);
   });

@@ -45,6 +45,7 @@ export const BUILT_IN_JOBS_OFF: Readonly<Record<string, string>> = {
   JOB_CLEAR_EXPIRED_SESSIONS_ENABLED: 'false',
   JOB_FLUSH_EXPIRED_TOKENS_ENABLED: 'false',
   JOB_PRUNE_CRON_RUNS_ENABLED: 'false',
+  JOB_PURGE_UNACTIVATED_ACCOUNTS_ENABLED: 'false',
 };
 
 export interface CurfewProcessOptions {

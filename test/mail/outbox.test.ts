@@ -76,7 +76,7 @@ describe('mail outbox', () => {
     const t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, clock, background: true });
     apps.push(t);
     const http = new HttpClient(t.url);
-    const response = await http.post('/api/v1/register/', { json: { email: 'nosmtp@example.com', password: 'password-123', profile: PROFILE } });
+    const response = await http.post('/api/v1/register/', { json: { email: 'nosmtp@example.com', password: 'violet harbour lantern 2031', profile: PROFILE } });
     assert.equal(response.status, 201, response.text);
     const deadline = Date.now() + 10_000;
     let row = await t.app.services.storage.db.selectFrom('mail_outbox').selectAll().executeTakeFirstOrThrow();
@@ -130,7 +130,7 @@ describe('mail outbox', () => {
     apps.push(t);
     assert.equal(t.app.services.mail.transport, 'file');
     const http = new HttpClient(t.url);
-    const response = await http.post('/api/v1/register/', { json: { email: 'files@example.com', password: 'password-123', profile: PROFILE } });
+    const response = await http.post('/api/v1/register/', { json: { email: 'files@example.com', password: 'violet harbour lantern 2031', profile: PROFILE } });
     assert.equal(response.status, 201, response.text);
     assert.equal(await t.app.services.mail.sendDueNow(), 1);
 
@@ -154,7 +154,7 @@ describe('mail outbox', () => {
     const t = await startTestApp({ env: { NODE_ENV: 'development', SMTP_URL: sink.url } });
     apps.push(t);
     const http = new HttpClient(t.url);
-    const response = await http.post('/api/v1/register/', { json: { email: 'quiet@example.com', password: 'password-123', profile: PROFILE } });
+    const response = await http.post('/api/v1/register/', { json: { email: 'quiet@example.com', password: 'violet harbour lantern 2031', profile: PROFILE } });
     assert.equal(response.status, 201);
     assert.equal(await t.app.services.mail.sendDueNow(), 1);
     const link = activationLink(sink.messages[0]?.raw ?? '');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { isAppError } from '../../errors.js';
 import { withApp } from '../run-app.js';
+import { registerUserManagement } from './users-manage.js';
 
 /** EX_DATAERR: the input was refused (bad email, short password, taken address). */
 const EXIT_DATA_ERROR = 65;
@@ -103,4 +104,6 @@ export function registerUsers(program: Command): void {
         throw error;
       }
     });
+
+  registerUserManagement(users);
 }

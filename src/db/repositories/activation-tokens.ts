@@ -49,4 +49,22 @@ export class ActivationTokensRepository {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
+
+  /** Marks every unused link of the user used (a resend replaces the old link). */
+  async invalidateForUser(userId: number, now: number): Promise<void> {
+    await this.db.updateTable('activation_tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  }
+
+  /** Counts links expired before `before` (dry runs). */
+  async countExpired(before: number): Promise<number> {
+    const row = await this.db.selectFrom('activation_tokens').select((eb) => eb.fn.countAll<number | string>().as('n')).where('expires_at', '<', before).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Deletes up to `limit` links expired before `before` (activation_tokens_expires_idx); returns the count. */
+  async deleteExpired(before: number, limit: number): Promise<number> {
+    const ids = this.db.selectFrom('activation_tokens').select('id').where('expires_at', '<', before).limit(limit);
+    const result = await this.db.deleteFrom('activation_tokens').where('id', 'in', ids).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

@@ -17,6 +17,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** Set by an admin's deactivation (login refused, sessions revoked); null otherwise. Migration 0009. */
+  deactivated_at: number | null;
 }
 
 export interface UsersTables {
