@@ -20,6 +20,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMailService } from './mail/index.js';
 import { createMaintenance } from './maintenance/index.js';
 import { Metrics } from './metrics/metrics.js';
+import { watchSequences } from './metrics/sequences.js';
+import { createSequences } from './sequences/index.js';
 import type { BackgroundTask, Services } from './services.js';
 import { buildTriggerGuard } from './triggers/build.js';
 
@@ -73,7 +75,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const presence = createPresence({ config, clock, logger, storage, bus: openPresenceBus(config.database, storage, logger) });
   const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords });
   const maintenance = createMaintenance({ config, clock, storage, auth });
-  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
+  const sequences = createSequences({ config, clock, logger, storage, mail });
+  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
   const services: Services = {
     storage,
@@ -81,17 +84,19 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     users: new UsersRepository(storage),
     passwords,
     mail,
-    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail }),
+    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, onActivated: (tx, userId) => sequences.service.enrollOnActivation(tx, userId) }),
     triggers: buildTriggerGuard(config, clock, storage),
     metrics: new Metrics(),
     jobs: jobs.service,
     alerts,
     presence: presence.service,
     maintenance,
+    sequences: sequences.service,
   };
   const background: BackgroundTask[] = [];
   if (config.scheduler.enabled) background.push(jobs.scheduler);
   services.metrics.watch(jobs.service);
+  watchSequences(services.metrics.registry, { sequences: sequences.service, outbox: mail.unknown, now: () => clock.now() });
   background.push(alerts);
   background.push(services.auth.refresher);
   background.push(mail.sender);
@@ -126,6 +131,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     await http.close();
     if (backgroundStarted) await Promise.all(background.map((task) => task.stop()));
     await mail.close();
+    await sequences.close();
     await storage.close();
   }
 

@@ -31,7 +31,7 @@ export interface MailService {
    * A new transport of the configured kind (SMTP when SMTP_URL is set, else
    * `.eml` files), for senders with their own pool (sequence mail). The caller closes it.
    */
-  createMailer(options?: { maxConnections?: number }): Mailer;
+  createMailer(options?: { maxConnections?: number; timeoutMs?: number }): Mailer;
   /** The outbox rows whose delivery is unknown, and the operator's verdict on one. */
   readonly unknown: {
     list(limit?: number): Promise<MailOutboxRow[]>;
@@ -58,10 +58,8 @@ export function createMailService(options: MailServiceOptions): MailService {
   const { config, clock, logger, storage } = options;
   const smtpUrl = config.mail.smtpUrl;
   const transport = smtpUrl === undefined ? 'file' : 'smtp';
-  const createMailer = (mailerOptions: { maxConnections?: number } = {}): Mailer =>
-    smtpUrl === undefined
-      ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock })
-      : createSmtpMailer({ url: smtpUrl, ...(mailerOptions.maxConnections === undefined ? {} : { maxConnections: mailerOptions.maxConnections }) });
+  const createMailer = (mailerOptions: { maxConnections?: number; timeoutMs?: number } = {}): Mailer =>
+    smtpUrl === undefined ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock }) : createSmtpMailer({ url: smtpUrl, ...mailerOptions });
   const mailer = options.mailer ?? (() => createMailer());
   const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);
   const outbox = new MailOutbox({

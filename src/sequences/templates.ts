@@ -33,6 +33,7 @@ function engine(escape: boolean): Liquid {
     ownPropertyOnly: true,
     fs: noFiles,
     root: [],
+    relativeReference: false,
     // Bounds, so an operator's template cannot stall a tick.
     parseLimit: 100_000,
     renderLimit: 1_000,
