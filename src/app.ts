@@ -77,7 +77,10 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const maintenance = createMaintenance({ config, clock, storage, auth });
   const sequences = createSequences({ config, clock, logger, storage, mail });
   const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
-  const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
+  const alerts = buildAlertMonitor({
+    config, clock, logger, storage, jobs: jobs.service, mail,
+    unknownSends: async () => (await sequences.service.sendCounts()).unknown + (await mail.unknown.count()),
+  });
   const services: Services = {
     storage,
     auth,
