@@ -80,9 +80,10 @@ export class VariantSmtpServer {
     const record = (accepted: boolean) =>
       this.received.push({ to, subject: header(raw, 'Subject'), messageId: header(raw, 'Message-ID'), headers: (raw.split(/\r?\n\r?\n/)[0] ?? '').replace(/\r?\n[ \t]+/g, ' '), raw, accepted });
     if (b.kind === 'tempfail') {
-      const seen = this.tempfails.get(to) ?? 0;
+      const key = `${to}|${header(raw, 'Subject')}`;
+      const seen = this.tempfails.get(key) ?? 0;
       if (seen < b.times) {
-        this.tempfails.set(to, seen + 1);
+        this.tempfails.set(key, seen + 1);
         callback(Object.assign(new Error('4.3.0 try again later'), { responseCode: b.code }));
         return;
       }

@@ -111,6 +111,8 @@ export class SequenceSendsRepository {
         locked_by: options.holder,
         lease_until: now + options.leaseMs,
         updated_at: now,
+        // Raw SQL: a correlated subquery on the updated row (the address this attempt goes to).
+        recipient: sql<string>`(select u.email from sequence_enrollments e join users u on u.id = e.user_id where e.id = sequence_sends.enrollment_id)`,
       }))
       .where('id', 'in', candidates)
       .where('state', '=', 'queued')
