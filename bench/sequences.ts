@@ -15,11 +15,13 @@ import autocannon from 'autocannon';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { startChild } from './child.js';
+import { processCpuMs } from './compare.js';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const EMAIL = 'bench@example.com';
 const PASSWORD = 'bench password 0123';
 const CONNECTIONS = Number(process.env.SEQUENCE_SMTP_CONNECTIONS ?? 5);
+const ME_RATE = Number(process.env.BENCH_ME_RATE ?? 100);
 
 function flag(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
@@ -34,7 +36,8 @@ interface Server {
 }
 
 async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sequences-server.ts'], {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/sequences-server.ts'], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -86,8 +89,9 @@ async function accessCookie(url: string): Promise<string> {
 
 /** /me latency: for `seconds`, or until `until` settles. */
 async function meLoad(url: string, cookie: string, seconds: number, until?: Promise<unknown>): Promise<{ p99: number; p50: number; rps: number }> {
-  const instance = autocannon({ url: `${url}/api/v1/me/`, connections: 4, duration: until ? 3600 : seconds, headers: { cookie } });
-  if (until) void until.finally(() => instance.stop());
+  // A steady 100 requests/s (users of the app while it sends), not a saturating flood.
+  const instance = autocannon({ url: `${url}/api/v1/me/`, connections: 4, overallRate: ME_RATE, duration: until ? 3600 : seconds, headers: { cookie } });
+  if (until) void until.finally(() => (instance as unknown as { stop(): void }).stop());
   const result = await instance;
   return { p99: result.latency.p99, p50: result.latency.p50, rps: result.requests.average };
 }
@@ -98,7 +102,8 @@ async function sinkStats(statsUrl: string, reset = false): Promise<{ total: numb
 }
 
 /** The ceiling: the same rendered messages straight to the sink through nodemailer's pooled transport. */
-async function ceiling(smtpUrl: string, count: number): Promise<number> {
+async function ceiling(smtpUrl: string, count: number): Promise<{ rate: number; cpuMsPer1000: number }> {
+  const cpu = process.cpuUsage();
   const transport = nodemailer.createTransport({ pool: true, url: smtpUrl, maxConnections: CONNECTIONS, maxRequeues: 0 });
   const started = performance.now();
   let next = 1;
@@ -119,8 +124,9 @@ async function ceiling(smtpUrl: string, count: number): Promise<number> {
   };
   await Promise.all(Array.from({ length: 400 }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   transport.close();
-  return count / seconds;
+  return { rate: count / seconds, cpuMsPer1000: ((used.user + used.system) / 1000 / count) * 1000 };
 }
 
 interface Row {
@@ -129,6 +135,9 @@ interface Row {
   drainS: number;
   rate: number;
   ceiling: number;
+  /** CPU ms per 1000 mails: the curfew server during the drain, and the ceiling's process (load-independent). */
+  cpuPer1000: number;
+  ceilingCpuPer1000: number;
   duplicates: number;
   idleP99: number;
   drainP99: number;
@@ -173,18 +182,22 @@ async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { s
   process.stderr.write(`[${engine}] seeding ${count} enrollments...\n`);
   const server = await startServer(env);
   try {
+    // Warm the sink (and this process's nodemailer) first, so neither side measures a cold JIT.
+    await ceiling(sink.smtp, Math.min(2000, count));
     const cookie = await accessCookie(server.url);
     const idle = await meLoad(server.url, cookie, 5);
     await sinkStats(sink.stats, true);
     process.stderr.write(`[${engine}] draining...\n`);
+    const cpuBefore = processCpuMs(server.child.pid);
     const drained = server.drain();
     const during = await meLoad(server.url, cookie, 0, drained);
     const { ms, counts } = await drained;
+    const serverCpu = processCpuMs(server.child.pid) - cpuBefore;
     const stats = await sinkStats(sink.stats);
     await sinkStats(sink.stats, true);
     process.stderr.write(`[${engine}] ceiling...\n`);
     const top = await ceiling(sink.smtp, count);
-    return { engine, mails: stats.total, drainS: ms / 1000, rate: stats.total / (ms / 1000), ceiling: top, duplicates: stats.duplicates, idleP99: idle.p99, drainP99: during.p99, counts };
+    return { engine, mails: stats.total, drainS: ms / 1000, rate: stats.total / (ms / 1000), ceiling: top.rate, cpuPer1000: (serverCpu / Math.max(1, stats.total)) * 1000, ceilingCpuPer1000: top.cpuMsPer1000, duplicates: stats.duplicates, idleP99: idle.p99, drainP99: during.p99, counts };
   } finally {
     await server.stop();
     await cleanup();
@@ -203,10 +216,10 @@ export default async function main(args: string[]): Promise<void> {
     await sinkChild.stop();
   }
   const f = (n: number, digits = 0) => n.toFixed(digits);
-  process.stdout.write(`\nsequence drain, ${count} enrollments due at once, ${CONNECTIONS} SMTP connections (shared 2-core machine)\n\n`);
-  process.stdout.write('| engine | mails at sink | drain s | mails/s | ceiling mails/s | ratio | duplicates | /me p99 idle ms | /me p99 drain ms | p99 ratio |\n|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write(`\nsequence drain, ${count} enrollments due at once, ${CONNECTIONS} SMTP connections (shared 2-core machine; /me at a steady ${ME_RATE} requests/s)\n\n`);
+  process.stdout.write('| engine | mails at sink | drain s | mails/s | ceiling mails/s | ratio | CPU ms/1000 mails (curfew incl. DB client, /me) | ceiling CPU ms/1000 | duplicates | /me p99 idle ms | /me p99 drain ms | p99 ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.engine} | ${r.mails} | ${f(r.drainS, 1)} | ${f(r.rate)} | ${f(r.ceiling)} | ${f(r.rate / r.ceiling, 2)}× | ${r.duplicates} | ${r.idleP99} | ${r.drainP99} | ${f(r.drainP99 / Math.max(1, r.idleP99), 2)}× |\n`);
+    process.stdout.write(`| ${r.engine} | ${r.mails} | ${f(r.drainS, 1)} | ${f(r.rate)} | ${f(r.ceiling)} | ${f(r.rate / r.ceiling, 2)}× | ${f(r.cpuPer1000)} | ${f(r.ceilingCpuPer1000)} | ${r.duplicates} | ${r.idleP99} | ${r.drainP99} | ${f(r.drainP99 / Math.max(1, r.idleP99), 2)}× |\n`);
   }
   for (const r of rows) process.stdout.write(`${r.engine} tick counts: ${JSON.stringify(r.counts)}\n`);
 }

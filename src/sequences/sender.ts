@@ -41,8 +41,10 @@ export interface SequenceSenderOptions {
   readonly sendingEnabled: boolean;
   /** Sends claimed per round (default 200). */
   readonly batchSize?: number;
-  /** Rounds in flight at once (default 2), so the database work of one overlaps the SMTP work of another. */
+  /** Rounds in flight at once (default 4), so the database work of one overlaps the SMTP work of another. */
   readonly workers?: number;
+  /** Messages in flight per round (default 25); with `workers` rounds, enough to keep the SMTP pool busy. */
+  readonly lanes?: number;
   /** Most sends claimed per tick (default 10 000); the rest wait for the next tick. */
   readonly maxPerTick?: number;
   /** How long a `sending` claim holds before another instance makes it `unknown` (default 5 min). */
@@ -115,7 +117,7 @@ export class SequenceSender {
         context.progress?.({ done: counts.processed, message: `sent ${counts.sent}` });
       }
     };
-    await Promise.all(Array.from({ length: this.options.workers ?? 2 }, () => worker()));
+    await Promise.all(Array.from({ length: this.options.workers ?? 4 }, () => worker()));
     return counts;
   }
 
@@ -150,7 +152,17 @@ export class SequenceSender {
       if (reason === 'step_removed') await this.enrollments.advance(skipped.map((row) => row.enrollment_id), now);
     }
     await this.sends.unqueue(unqueue.map((row) => row.id), unqueue.map((row) => row.enrollment_id), now);
-    const outcomes = await Promise.all(deliver.map((row) => this.deliver(row)));
+    // A few lanes per round, each building its next message only when its last one is answered:
+    // the pool stays busy, and building never blocks the event loop for a whole batch at once.
+    const outcomes: Outcome[] = new Array<Outcome>(deliver.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < deliver.length) {
+        const index = next++;
+        outcomes[index] = await this.deliver(deliver[index] as (typeof deliver)[number]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.lanes ?? 25, deliver.length) }, lane));
     await this.record(deliver, outcomes, counts);
   }
 
