@@ -3,6 +3,10 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { TestClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { testEngine } from '../helpers/database.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpClient } from '../helpers/http.js';
+import { SECRET } from '../triggers/helpers.js';
 import { VariantSmtpServer } from './smtp-variants.js';
 import { seedUsers, twoSteps } from './support.js';
 
@@ -14,18 +18,42 @@ describe(`sequence delivery outcomes on ${testEngine()}`, () => {
   let smtp: VariantSmtpServer;
   let t: TestApp;
   let clock: TestClock;
+  /** `unknown` alert webhook bodies received (job:type:state); the fresh app's `late` alerts are ignored. */
+  const alerts: string[] = [];
+  let hook: Server;
 
   before(async () => {
     smtp = await new VariantSmtpServer().start();
+    hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const event = JSON.parse(body) as { type: string; state: string; job: string };
+        if (event.type === 'job.unknown') alerts.push(`${event.job}:${event.type}:${event.state}`);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   });
   after(async () => {
     await smtp.stop();
+    await new Promise<void>((resolve) => hook.close(() => resolve()));
   });
   beforeEach(async () => {
     smtp.received.length = 0;
     smtp.behaviour = { kind: 'accept' };
     clock = new TestClock(Date.UTC(2026, 0, 1));
-    t = await startTestApp({ clock, env: { SMTP_URL: smtp.url, SEQUENCE_SMTP_TIMEOUT_MS: '400', SEQUENCE_SMTP_CONNECTIONS: '2' } });
+    alerts.length = 0;
+    t = await startTestApp({
+      clock,
+      env: {
+        SMTP_URL: smtp.url,
+        SEQUENCE_SMTP_TIMEOUT_MS: '400',
+        SEQUENCE_SMTP_CONNECTIONS: '2',
+        CRON_SECRETS: SECRET,
+        ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+      },
+    });
     await t.app.services.sequences.create(twoSteps());
   });
   afterEach(async () => {
@@ -99,9 +127,16 @@ describe(`sequence delivery outcomes on ${testEngine()}`, () => {
       assert.equal((await t.app.services.sequences.sendCounts()).unknown, 1);
       const metrics = await t.app.services.metrics.render();
       assert.match(metrics.body, /curfew_mail_unknown\{source="sequence"\} 1/);
+      const status = await new HttpClient(t.url).get<{ unknown_sends: { sequence: number; outbox: number } }>('/cron/status', { headers: { authorization: `Bearer ${SECRET}` } });
+      assert.deepEqual(status.body.unknown_sends, { sequence: 1, outbox: 0 });
+      await t.app.services.alerts.check();
+      await t.app.services.alerts.idle();
+      assert.deepEqual(alerts, ['sequence-tick:job.unknown:firing']);
 
       // The operator knows the mail arrived: step 2 follows after its delay.
       await t.app.services.sequences.resolve(Number(unknown.id), 'sent');
+      await t.app.services.alerts.check();
+      assert.deepEqual(alerts, ['sequence-tick:job.unknown:firing', 'sequence-tick:job.unknown:resolved']);
       assert.equal((await t.app.services.sequences.tickNow()).sent, 0);
       clock.advance(86_400_000);
       assert.equal((await t.app.services.sequences.tickNow()).sent, 1);
