@@ -1,5 +1,6 @@
 // `npm run bench -- sequences [--count N] [--skip-sqlite] [--skip-pg]`
-// N enrollments (default 100,000) due at once, drained by `sequence-tick` (through the jobs runner,
+// N enrollments (default 100,000) due at once, drained by `sequence-tick` runs back to back (through the jobs
+// runner, SEQUENCE_TICK_LIMIT sends each,
 // in a curfew server process: bench/sequences-server.ts) into a local smtp-server sink in its own
 // process (bench/sequences-sink-server.ts), on PostgreSQL and on SQLite. Reported: mails/s against the
 // ceiling measured in the same run (nodemailer's pooled transport, same connection count, sending the
@@ -91,7 +92,10 @@ async function accessCookie(url: string): Promise<string> {
 async function meLoad(url: string, cookie: string, seconds: number, until?: Promise<unknown>): Promise<{ p99: number; p50: number; rps: number }> {
   // A steady 100 requests/s (users of the app while it sends), not a saturating flood.
   const instance = autocannon({ url: `${url}/api/v1/me/`, connections: 4, overallRate: ME_RATE, duration: until ? 3600 : seconds, headers: { cookie } });
-  if (until) void until.finally(() => (instance as unknown as { stop(): void }).stop());
+  if (until) {
+    const stop = () => (instance as unknown as { stop(): void }).stop();
+    until.then(stop, stop);
+  }
   const result = await instance;
   return { p99: result.latency.p99, p50: result.latency.p50, rps: result.requests.average };
 }
@@ -157,7 +161,6 @@ async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { s
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     SMTP_URL: sink.smtp,
-    SEQUENCE_TICK_LIMIT: String(count),
     BENCH_COUNT: String(count),
     BENCH_EMAIL: EMAIL,
     BENCH_PASSWORD: PASSWORD,
