@@ -87,7 +87,9 @@ describe('sequence mail across processes on one PostgreSQL', { skip }, () => {
     const child = spawnTicker(database, { SMTP_URL: smtp.url, SEQUENCE_BATCH_SIZE: '20', SEQUENCE_SMTP_TIMEOUT_MS: '600000', SEQUENCE_SEND_LEASE: '10' }, output);
     const sendingRows = async () =>
       Number((await storage.db.selectFrom('sequence_sends').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'sending').executeTakeFirstOrThrow()).n);
-    await eventually(async () => smtp.received.length > 0 && (await sendingRows()) > 0, 20_000);
+    // Event-bound, not time-bound: a loaded machine may take long to start the child; the deadline is only a safety net.
+    await eventually(() => output.join('').includes('ready'), 180_000);
+    await eventually(async () => smtp.received.length > 0 && (await sendingRows()) > 0, 180_000);
     child.kill('SIGKILL');
     await exited(child);
     const leftSending = await sendingRows();
