@@ -21,6 +21,8 @@ declare module 'autocannon' {
     pipelining?: number;
     duration?: number;
     amount?: number;
+    /** Requests per second over all connections (a steady, not saturating, load). */
+    overallRate?: number;
     timeout?: number;
     requests?: AutocannonRequest[];
   }

@@ -26,6 +26,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMailService } from './mail/index.js';
 import { createMaintenance } from './maintenance/index.js';
 import { Metrics } from './metrics/metrics.js';
+import { watchSequences } from './metrics/sequences.js';
+import { createSequences } from './sequences/index.js';
 import type { BackgroundTask, Services } from './services.js';
 import { SigningKeyDecryptError } from './tokens/key-encryption.js';
 import { buildTriggerGuard } from './triggers/build.js';
@@ -103,15 +105,19 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const maintenance = createMaintenance({ config, clock, storage, auth });
   const policy = new PasswordPolicy(config.accounts.passwordMinStrength);
   const lifecycle = createAccountLifecycle({ config, clock, logger, storage, passwords, policy, mail, sessions: maintenance.sessions, logins: auth.limiter });
-  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
-  const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
+  const sequences = createSequences({ config, clock, logger, storage, mail });
+  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
+  const alerts = buildAlertMonitor({
+    config, clock, logger, storage, jobs: jobs.service, mail,
+    unknownSends: async () => (await sequences.service.sendCounts()).unknown + (await mail.unknown.count()),
+  });
   const services: Services = {
     storage,
     auth,
     users: new UsersRepository(storage),
     passwords,
     mail,
-    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, policy }),
+    accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, policy, onActivated: (tx, userId) => sequences.service.enrollOnActivation(tx, userId) }),
     lifecycle,
     triggers: buildTriggerGuard(config, clock, storage),
     metrics: new Metrics(),
@@ -119,10 +125,12 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     alerts,
     presence: presence.service,
     maintenance,
+    sequences: sequences.service,
   };
   const background: BackgroundTask[] = [];
   if (config.scheduler.enabled) background.push(jobs.scheduler);
   services.metrics.watch(jobs.service);
+  watchSequences(services.metrics.registry, { sequences: sequences.service, outbox: mail.unknown, now: () => clock.now() });
   background.push(alerts);
   background.push(services.auth.refresher);
   background.push(mail.sender);
@@ -181,6 +189,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     // Resend/reset work deferred past its answer writes to the database: finish it first.
     await lifecycle.drain();
     await mail.close();
+    await sequences.close();
     await storage.close();
   }
 

@@ -10,6 +10,7 @@ import type { MailService } from './mail/index.js';
 import type { Maintenance } from './maintenance/index.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { PresenceService } from './presence/presence-service.js';
+import type { SequencesService } from './sequences/service.js';
 import type { TriggerGuard } from './triggers/guard.js';
 
 /**
@@ -40,6 +41,8 @@ export interface Services {
   readonly presence: PresenceService;
   /** Session control (list/revoke), auth-health, and the maintenance job bodies. */
   readonly maintenance: Maintenance;
+  /** Sequence mail: definitions, enrollments, the send ledger, unsubscribes, backlog. */
+  readonly sequences: SequencesService;
 }
 
 /** A loop that runs beside the HTTP server (mail sender, scheduler, ...). */

@@ -27,6 +27,8 @@ export interface AccountsServiceOptions {
   readonly mail: MailQueue;
   /** The password policy (length, zxcvbn strength); register and `users create` apply it. */
   readonly policy: PasswordPolicy;
+  /** Runs inside the activation transaction (sequence auto-enrollment); default none. */
+  readonly onActivated?: (tx: Storage, userId: number) => Promise<void>;
 }
 
 export interface NewAccount {
@@ -113,6 +115,7 @@ export class AccountsService {
       if (!(await new ActivationTokensRepository(tx).consume(row.id, now))) return undefined;
       const users = new UsersRepository(tx);
       await users.activate(row.user_id, now);
+      await this.options.onActivated?.(tx, row.user_id);
       return users.findById(row.user_id);
     });
     if (!user) throw invalid;

@@ -17,6 +17,8 @@ export interface AlertsOptions {
   readonly storage: Storage;
   readonly jobs: JobsService;
   readonly mail: AlertMailer;
+  /** Deliveries whose outcome is unknown (an alert episode while above 0); default none. */
+  readonly unknownSends?: () => Promise<number>;
 }
 
 /**
@@ -38,6 +40,7 @@ export function buildAlertMonitor(options: AlertsOptions): AlertMonitor {
     instanceId: config.scheduler.instanceId,
     failureThreshold: config.alerts.failureThreshold,
     history: new DurationHistory(),
+    ...(options.unknownSends ? { unknownSends: options.unknownSends } : {}),
   });
   options.jobs.onRunFinished((event) => monitor.onRunFinished(event));
   return monitor;

@@ -18,6 +18,8 @@ export interface AlertMonitorOptions {
   readonly history?: DurationHistory;
   /** How often the background loop checks (default 30 000 ms, wall time). */
   readonly intervalMs?: number;
+  /** Deliveries whose outcome is unknown (sequence sends + outbox); an episode on `sequence-tick` while above 0. Default none. */
+  readonly unknownSends?: () => Promise<number>;
 }
 
 /**
@@ -43,6 +45,10 @@ export class AlertMonitor {
   /** Evaluates `late` and `failing` for every job now. */
   async check(): Promise<void> {
     if (!this.enabled) return;
+    if (this.options.unknownSends) {
+      const unknown = await this.options.unknownSends();
+      await this.transition('sequence-tick', 'unknown', unknown > 0, { unknown_sends: unknown });
+    }
     for (const status of await this.options.status()) {
       const active = status.enabled;
       await this.transition(status.job, 'late', active && status.late, {
@@ -136,7 +142,7 @@ function iso(ms: number | null): string | null {
 }
 
 function describe(job: string, kind: AlertKind, firing: boolean): string {
-  const what = { late: 'is late', failing: 'is failing', slow: 'ran far longer than usual' }[kind];
-  const back = { late: 'is on time again', failing: 'succeeded again', slow: 'runs at its usual speed again' }[kind];
+  const what = { late: 'is late', failing: 'is failing', slow: 'ran far longer than usual', unknown: 'left deliveries in state unknown; resolve them (curfew sends list --state unknown)' }[kind];
+  const back = { late: 'is on time again', failing: 'succeeded again', slow: 'runs at its usual speed again', unknown: 'has no unknown deliveries any more' }[kind];
   return `Job ${job} ${firing ? what : back}.`;
 }

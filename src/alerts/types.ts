@@ -1,5 +1,6 @@
 /** What can go wrong with a job, each an episode that opens and resolves. */
-export type AlertKind = 'late' | 'failing' | 'slow';
+/** `unknown`: deliveries whose outcome is unknown wait for an operator (raised on `sequence-tick`). */
+export type AlertKind = 'late' | 'failing' | 'slow' | 'unknown';
 
 /** The JSON body POSTed to ALERT_WEBHOOK_URL (and the content of alert mail). */
 export interface AlertEvent {

@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerUsers } from './commands/users.js';
 import type { CliOptions } from './options.js';
+import { registerSequences } from './commands/sequences.js';
 
 /**
  * Runs the `curfew` command line on `argv` (process.argv's shape). Called by
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   registerUsers(program);
   registerJobs(program);
   registerLogout(program);
+  registerSequences(program);
 
   try {
     await program.parseAsync([...argv]);

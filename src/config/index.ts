@@ -90,6 +90,21 @@ export interface Config {
     /** ACCOUNT_MAIL_ADDRESS_MAX / _IP_MAX per ACCOUNT_MAIL_WINDOW: resend, reset and e-mail-change requests. */
     readonly mailThrottle: { readonly addressMax: number; readonly ipMax: number; readonly windowSeconds: number };
   };
+  /** Sequence mail (src/sequences; docs/sequences.md). */
+  readonly sequences: {
+    /** DEFAULT_SEQUENCE_KEY (default `default_outreach`): users join it on activation when it names an active sequence. */
+    readonly defaultKey: string;
+    /** SEQUENCE_BATCH_SIZE (default 200): sends claimed per round. */
+    readonly batchSize: number;
+    /** SEQUENCE_TICK_LIMIT (default 10 000): most sends per sequence-tick run; the rest wait for the next. */
+    readonly tickLimit: number;
+    /** SEQUENCE_SMTP_CONNECTIONS (default 5): pooled SMTP connections for sequence mail. */
+    readonly smtpConnections: number;
+    /** SEQUENCE_SMTP_TIMEOUT_MS (default 30 000): connection, greeting and socket timeout. */
+    readonly smtpTimeoutMs: number;
+    /** SEQUENCE_SEND_LEASE (seconds, default 300): a send left `sending` this long becomes `unknown`. */
+    readonly sendLeaseMs: number;
+  };
   readonly cron: {
     /** Accepted trigger secrets; empty means triggers answer 503 CRON_NOT_CONFIGURED. */
     readonly secrets: readonly string[];
@@ -334,6 +349,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         ipMax: reader.integer('ACCOUNT_MAIL_IP_MAX', 30, { min: 1 }),
         windowSeconds: reader.integer('ACCOUNT_MAIL_WINDOW', 900, { min: 1 }),
       },
+    },
+    sequences: {
+      defaultKey: reader.string('DEFAULT_SEQUENCE_KEY', 'default_outreach'),
+      batchSize: reader.integer('SEQUENCE_BATCH_SIZE', 200, { min: 1, max: 5000 }),
+      tickLimit: reader.integer('SEQUENCE_TICK_LIMIT', 10_000, { min: 1 }),
+      smtpConnections: reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 }),
+      smtpTimeoutMs: reader.integer('SEQUENCE_SMTP_TIMEOUT_MS', 30_000, { min: 100 }),
+      sendLeaseMs: reader.integer('SEQUENCE_SEND_LEASE', 300, { min: 10 }) * 1000,
     },
     cron: {
       secrets: parseCronSecrets(reader, production),

@@ -4,12 +4,13 @@ import type { AuthTables } from './schema/auth.js';
 import type { MaintenanceTables } from './schema/maintenance.js';
 import type { PresenceTables } from './schema/presence.js';
 import type { SchedulerTables } from './schema/scheduler.js';
+import type { SequenceTables } from './schema/sequences.js';
 import type { TriggerTables } from './schema/triggers.js';
 import type { UsersTables } from './schema/users.js';
 import type { LifecycleTables } from './schema/lifecycle.js';
 
 /** Every table, as Kysely sees it. One interface per area under schema/. */
-export interface Database extends UsersTables, AccountsTables, AuthTables, SchedulerTables, TriggerTables, PresenceTables, MaintenanceTables, LifecycleTables {}
+export interface Database extends UsersTables, AccountsTables, AuthTables, SchedulerTables, TriggerTables, PresenceTables, MaintenanceTables, LifecycleTables, SequenceTables {}
 
 export type Engine = 'sqlite' | 'postgres';
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { Storage } from '../db/database.js';
+import type { MailOutboxRow } from '../db/repositories/mail-outbox.js';
 import type { Logger } from '../logger.js';
 import { createFileMailer } from './file-mailer.js';
 import type { Mailer, MailMessage } from './mailer.js';
@@ -26,6 +27,21 @@ export interface MailService {
   readonly sender: OutboxSender;
   /** Closes SMTP connections. */
   close(): Promise<void>;
+  /**
+   * A new transport of the configured kind (SMTP when SMTP_URL is set, else
+   * `.eml` files), for senders with their own pool (sequence mail). The caller closes it.
+   */
+  createMailer(options?: { maxConnections?: number; timeoutMs?: number }): Mailer;
+  /** The outbox rows whose delivery is unknown, and the operator's verdict on one. */
+  readonly unknown: {
+    list(limit?: number): Promise<MailOutboxRow[]>;
+    count(): Promise<number>;
+    resolve(id: number, outcome: 'sent' | 'retry'): Promise<boolean>;
+  };
+  /** Secrets that must never reach an error column or a log line (the SMTP password). */
+  readonly secrets: readonly string[];
+  /** The domain used in Message-IDs (PUBLIC_URL's host). */
+  readonly messageIdDomain: string;
 }
 
 export interface MailServiceOptions {
@@ -43,12 +59,9 @@ export function createMailService(options: MailServiceOptions): MailService {
   // MAIL_TRANSPORT (or, unset, whether SMTP_URL is set) decides; config refuses smtp without a URL.
   const transport = config.mail.transport;
   const smtpUrl = transport === 'smtp' ? config.mail.smtpUrl : undefined;
-  const mailer =
-    options.mailer ??
-    (() =>
-      smtpUrl === undefined
-        ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock })
-        : createSmtpMailer({ url: smtpUrl }));
+  const createMailer = (mailerOptions: { maxConnections?: number; timeoutMs?: number } = {}): Mailer =>
+    smtpUrl === undefined ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock }) : createSmtpMailer({ url: smtpUrl, ...mailerOptions });
+  const mailer = options.mailer ?? (() => createMailer());
   const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);
   const outbox = new MailOutbox({
     storage,
@@ -69,5 +82,13 @@ export function createMailService(options: MailServiceOptions): MailService {
     sendDueNow: () => outbox.sendDue(),
     sender,
     close: () => outbox.close(),
+    createMailer: (mailerOptions) => (options.mailer ? options.mailer() : createMailer(mailerOptions)),
+    unknown: {
+      list: (limit) => outbox.listUnknown(limit),
+      count: () => outbox.unknownCount(),
+      resolve: (id, outcome) => outbox.resolveUnknown(id, outcome),
+    },
+    secrets: smtpPassword === '' ? [] : [smtpPassword],
+    messageIdDomain: new URL(config.publicUrl).hostname,
   };
 }

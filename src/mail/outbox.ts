@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Storage } from '../db/database.js';
 import { MailOutboxRepository, type MailOutboxRow } from '../db/repositories/mail-outbox.js';
-import { redactText, type Logger } from '../logger.js';
-import type { Mailer, MailMessage } from './mailer.js';
+import type { Logger } from '../logger.js';
+import { describeMailError } from './describe-error.js';
+import { deliveryOutcome, type Mailer, type MailMessage } from './mailer.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './retry-policy.js';
 
 export interface MailOutboxOptions {
@@ -33,7 +34,6 @@ export interface EnqueueOptions {
   readonly trx?: Storage;
 }
 
-const MAX_ERROR_LENGTH = 500;
 /** Rounds per sendDue call, so one call cannot run forever while rows keep arriving. */
 const MAX_ROUNDS = 100;
 
@@ -103,6 +103,8 @@ export class MailOutbox {
       this.noteSendingDisabled();
       return 0;
     }
+    const stale = await this.repository.expireStale(this.options.clock.now());
+    if (stale > 0) this.options.logger.error({ rows: stale }, 'mail rows left sending by a stopped sender are now unknown; resolve them (docs/sequences.md)');
     let sent = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const rows = await this.repository.claimDue({
@@ -116,6 +118,23 @@ export class MailOutbox {
       sent += results.filter(Boolean).length;
     }
     return sent;
+  }
+
+  /** Rows whose delivery is unknown (operators: admin API, CLI, /cron/status). */
+  listUnknown(limit = 100): Promise<MailOutboxRow[]> {
+    return this.repository.listUnknown(limit);
+  }
+
+  /** Resolves an `unknown` row: `sent` closes it, `retry` sends it again. False when it is not unknown. */
+  async resolveUnknown(id: number, outcome: 'sent' | 'retry'): Promise<boolean> {
+    const changed = await this.repository.resolveUnknown(id, outcome, this.options.clock.now());
+    if (changed && outcome === 'retry') this.wake();
+    return changed;
+  }
+
+  /** How many rows are `unknown`. */
+  async unknownCount(): Promise<number> {
+    return (await this.repository.countByStatus()).unknown;
   }
 
   /** Closes the transport's connections. */
@@ -146,6 +165,11 @@ export class MailOutbox {
       });
     } catch (error) {
       const description = this.describe(error);
+      if (deliveryOutcome(error) === 'unknown') {
+        await this.repository.markUnknown(row.id, holder, description);
+        logger.error({ mailId: row.id, error: description }, 'mail delivery unknown (connection lost after the data was sent); not resent automatically');
+        return false;
+      }
       const next = nextAttemptAt(clock.now(), row.attempts, this.retry);
       await this.repository.markAttemptFailed(row.id, holder, { error: description, nextAttemptAt: next });
       if (next === null) {
@@ -156,27 +180,13 @@ export class MailOutbox {
       return false;
     }
     if (!(await this.repository.markSent(row.id, holder, clock.now()))) {
-      logger.warn({ mailId: row.id }, 'mail sent after its claim expired; another instance may send it again');
+      logger.warn({ mailId: row.id }, 'mail sent after its claim was lost; the row was not updated');
     }
     logger.debug({ mailId: row.id }, 'mail sent');
     return true;
   }
 
-  /** A short, secret-free description of a send failure for last_error and the log. */
   private describe(error: unknown): string {
-    const parts: string[] = [];
-    if (error instanceof Error) {
-      const { code, responseCode } = error as Error & { code?: unknown; responseCode?: unknown };
-      if (typeof code === 'string') parts.push(code);
-      if (typeof responseCode === 'number') parts.push(String(responseCode));
-      parts.push(error.message);
-    } else {
-      parts.push(String(error));
-    }
-    let text = redactText(parts.join(': '));
-    for (const secret of this.options.secrets ?? []) {
-      if (secret !== '') text = text.split(secret).join('[REDACTED]');
-    }
-    return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+    return describeMailError(error, this.options.secrets);
   }
 }

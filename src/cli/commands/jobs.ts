@@ -72,6 +72,10 @@ export function registerJobs(program: Command): void {
           rows.push([s.job, s.enabled ? 'yes' : 'no', `${s.overlap}/${catchUpText(s)}`, time(s.nextSlot), last, time(s.lastSuccessAt), s.late ? 'LATE' : 'no', String(s.consecutiveFailures), s.leaseHolder ?? '-']);
         }
         process.stdout.write(table(rows));
+        // Seed 002's "queue backlog" and the deliveries an operator must resolve.
+        const backlog = await app.services.sequences.backlog();
+        const unknown = (await app.services.sequences.sendCounts()).unknown + (await app.services.mail.unknown.count());
+        process.stdout.write(`\nsequence backlog: ${backlog.due} due, oldest ${time(backlog.oldestDueAt)}; unknown sends: ${unknown}${unknown > 0 ? ' (curfew sends list --state unknown)' : ''}\n`);
       });
     });
 
@@ -98,6 +102,12 @@ export function registerJobs(program: Command): void {
           throw error;
         } finally {
           progress.done();
+        }
+        if (name === 'sequence-tick' && summary.dryRun) {
+          // What would be sent to whom (nothing was).
+          for (const due of await app.services.sequences.preview(100)) {
+            process.stdout.write(`would send ${due.sequence_key} step ${due.step} "${due.subject}" to ${due.email}\n`);
+          }
         }
         const counts = Object.entries(summary.counts).map(([key, value]) => `${key}=${value}`).join(' ');
         const detail = summary.error ?? summary.reason ?? counts;

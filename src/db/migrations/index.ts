@@ -6,6 +6,7 @@ import { migration as m0004 } from './0004_scheduler.js';
 import { migration as m0005 } from './0005_triggers.js';
 import { migration as m0006 } from './0006_presence.js';
 import { migration as m0007 } from './0007_maintenance.js';
+import { migration as m0008 } from './0008_sequences.js';
 import { migration as m0009 } from './0009_lifecycle.js';
 import { migration as m0012 } from './0012_ledger_detail.js';
 
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, CurfewMigration>> = {
   '0005_triggers': m0005,
   '0006_presence': m0006,
   '0007_maintenance': m0007,
+  '0008_sequences': m0008,
   '0009_lifecycle': m0009,
   '0012_ledger_detail': m0012,
 };

@@ -21,13 +21,13 @@ export interface ClaimOptions {
   limit: number;
 }
 
-/** A row is due when it is pending and its time has come, or its claim went stale. */
+/**
+ * A row is due when it is pending and its time has come. A claim that went
+ * stale (its sender died mid-send) is not due: expireStale moves it to
+ * `unknown`, because the message may have reached the server.
+ */
 function due(now: number) {
-  return (eb: ExpressionBuilder<Database, 'mail_outbox'>) =>
-    eb.or([
-      eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-      eb.and([eb('status', '=', 'sending'), eb('locked_until', '<=', now)]),
-    ]);
+  return (eb: ExpressionBuilder<Database, 'mail_outbox'>) => eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]);
 }
 
 /** Data access for `mail_outbox`. */
@@ -88,15 +88,15 @@ export class MailOutboxRepository {
    * Marks a claimed row sent and empties its body: the outbox is a queue, not
    * an archive, and bodies carry links (activation tokens) that must not
    * outlive delivery in the database. False when the claim was lost (another
-   * instance took the row over).
+   * instance took the row over and it is no longer sending or unknown).
    */
   async markSent(id: number, holder: string, now: number): Promise<boolean> {
     const result = await this.db
       .updateTable('mail_outbox')
       .set({ status: 'sent', sent_at: now, locked_by: null, locked_until: null, last_error: null, text: '', html: null })
       .where('id', '=', id)
-      .where('status', '=', 'sending')
-      .where('locked_by', '=', holder)
+      // A claim that expired meanwhile made the row `unknown`; the server's answer settles it.
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'sending'), eb('locked_by', '=', holder)]), eb('status', '=', 'unknown')]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -122,6 +122,55 @@ export class MailOutboxRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Records that a claimed row's delivery ended without an answer after the
+   * data went out: `unknown`, never retried automatically. False when the claim was lost.
+   */
+  async markUnknown(id: number, holder: string, error: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('mail_outbox')
+      .set({ status: 'unknown', locked_by: null, locked_until: null, last_error: error })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('locked_by', '=', holder)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Rows left `sending` past their lease (their sender was killed mid-send)
+   * become `unknown`, not pending again: the message may have been delivered.
+   * Returns how many moved.
+   */
+  async expireStale(now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('mail_outbox')
+      .set({ status: 'unknown', locked_by: null, locked_until: null, last_error: 'the sender stopped while sending (lease expired); delivery unknown' })
+      .where('status', '=', 'sending')
+      .where('locked_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Rows in `unknown`, oldest first (operators). */
+  async listUnknown(limit: number): Promise<MailOutboxRow[]> {
+    return this.db.selectFrom('mail_outbox').selectAll().where('status', '=', 'unknown').orderBy('id').limit(limit).execute();
+  }
+
+  /**
+   * An operator's verdict on an `unknown` row: `sent` closes it, `retry`
+   * makes it pending again now. False when the row is not `unknown`.
+   */
+  async resolveUnknown(id: number, outcome: 'sent' | 'retry', now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('mail_outbox')
+      .set(outcome === 'sent' ? { status: 'sent', sent_at: now, text: '', html: null } : { status: 'pending', next_attempt_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'unknown')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Row counts by status (operators, tests). */
   async countByStatus(): Promise<Record<MailStatus, number>> {
     const rows = await this.db
@@ -129,7 +178,7 @@ export class MailOutboxRepository {
       .select(['status', sql<number>`count(*)`.as('count')])
       .groupBy('status')
       .execute();
-    const counts: Record<MailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
+    const counts: Record<MailStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
   }

@@ -15,7 +15,8 @@ export interface ActivationTokensTable {
   used_at: number | null;
 }
 
-export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** `unknown`: the connection dropped after the message data went out; never resent automatically. */
+export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unknown';
 
 /**
  * The mail outbox: rows are written in the same transaction as the change

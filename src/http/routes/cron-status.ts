@@ -65,8 +65,12 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
               ok: { type: 'boolean' },
               now: { type: 'string', format: 'date-time' },
               jobs: { type: 'array', items: jobStatusSchema },
+              // Seed 002's "queue backlog": sequence steps due and not yet sent.
+              backlog: { type: 'object', properties: { due: { type: 'integer' }, oldest_due_at: isoOrNull }, required: ['due', 'oldest_due_at'] },
+              // Deliveries an operator must resolve (docs/sequences.md).
+              unknown_sends: { type: 'object', properties: { sequence: { type: 'integer' }, outbox: { type: 'integer' } }, required: ['sequence', 'outbox'] },
             },
-            required: ['ok', 'now', 'jobs'],
+            required: ['ok', 'now', 'jobs', 'backlog', 'unknown_sends'],
           },
           401: errorBodySchema,
           403: errorBodySchema,
@@ -75,7 +79,8 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
       },
     },
     async () => {
-      const statuses = await ctx.services.jobs.status();
+      const { sequences, mail } = ctx.services;
+      const [statuses, backlog, sends, outboxUnknown] = await Promise.all([ctx.services.jobs.status(), sequences.backlog(), sequences.sendCounts(), mail.unknown.count()]);
       return {
         ok: true,
         now: new Date(ctx.clock.now()).toISOString(),
@@ -92,6 +97,8 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
           lease_holder: status.leaseHolder,
           ...(status.placeholder === undefined ? {} : { placeholder: status.placeholder }),
         })),
+        backlog: { due: backlog.due, oldest_due_at: iso(backlog.oldestDueAt) },
+        unknown_sends: { sequence: sends.unknown, outbox: outboxUnknown },
       };
     },
   );

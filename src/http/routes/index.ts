@@ -17,9 +17,11 @@ import { adminRoutes } from './admin.js';
 import { accountRecoveryRoutes } from './account-recovery.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { adminUserRoutes } from './admin-users.js';
+import { sequenceRoutes } from './sequences.js';
+import { unsubscribeRoutes } from './unsubscribe.js';
 
 /** Route groups that accept urlencoded and multipart forms (registered in a scope with those parsers). */
-export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes];
+export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes, unsubscribeRoutes];
 
 /** Every other route group, in registration order (JSON bodies only). Add one line per new file. */
-export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes, accountRecoveryRoutes, accountSettingsRoutes, adminUserRoutes];
+export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes, accountRecoveryRoutes, accountSettingsRoutes, adminUserRoutes, sequenceRoutes];
