@@ -106,6 +106,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const policy = new PasswordPolicy(config.accounts.passwordMinStrength);
   const lifecycle = createAccountLifecycle({ config, clock, logger, storage, passwords, policy, mail, sessions: maintenance.sessions, logins: auth.limiter });
   const sequences = createSequences({ config, clock, logger, storage, mail });
+  // A deleted account's address stays suppressed (the tombstone's promise to the unsubscribe list).
+  lifecycle.hooks.onAccountDeleted((event) => sequences.service.accountsDeleted(event.storage, event.userIds, event.reason));
   const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({
     config, clock, logger, storage, jobs: jobs.service, mail,

@@ -238,7 +238,26 @@ export class SequencesService {
     this.options.logger.info({ userId: user.id }, 'unsubscribed from sequence mail');
   }
 
-  /** The suppression list (the lead wires account deletion into it). */
+  /**
+   * Accounts deleted by their owners (inside the deleting transaction, `tx`):
+   * their addresses join the suppression list, so a later account with the
+   * same address is not mailed by a sequence it never joined either way
+   * (the tombstone's promise); enrollments and sends go with the user (ON
+   * DELETE CASCADE). Purged never-activated accounts were never enrolled and
+   * are not suppressed, so the address can sign up again normally.
+   */
+  async accountsDeleted(tx: Storage, userIds: readonly number[], reason: 'deleted' | 'purged'): Promise<void> {
+    if (reason !== 'deleted') return;
+    const users = new UsersRepository(tx);
+    const suppressions = new MailSuppressionsRepository(tx);
+    const now = this.now();
+    for (const id of userIds) {
+      const user = await users.findById(id);
+      if (user) await suppressions.add(user.email, 'deleted', now);
+    }
+  }
+
+  /** The suppression list. */
   get suppressionList(): MailSuppressionsRepository {
     return this.suppressions;
   }

@@ -126,6 +126,9 @@ describe('change password, change e-mail, delete account: signed in, CSRF, over 
     );
     assert.deepEqual(left, [0, 0, 0, 0]);
     assert.equal(await h.t.app.services.users.findById(userId), undefined);
+    // The tombstone's promise to the unsubscribe list: the address stays suppressed for sequence mail.
+    assert.equal(await h.t.app.services.sequences.suppressionList.reason(email), 'deleted');
+    assert.equal((await storage.db.selectFrom('sequence_enrollments').select('id').where('user_id', '=', userId).execute()).length, 0);
     h.clock.advance(1000);
     assert.equal((await new HttpClient(h.t.url).post('/api/v1/login/', { json: { email, password: STRONG } })).status, 401);
   });
