@@ -22,6 +22,9 @@ import { createMaintenance } from './maintenance/index.js';
 import { Metrics } from './metrics/metrics.js';
 import type { BackgroundTask, Services } from './services.js';
 import { buildTriggerGuard } from './triggers/build.js';
+import { createBusParts } from './bus/index.js';
+import { ServiceClients } from './clients/service-clients.js';
+import { ServiceClientsRepository } from './db/repositories/service-clients.js';
 
 export interface AppOptions {
   /** Defaults to the system clock; tests pass a TestClock. */
@@ -71,8 +74,10 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const passwords = new PasswordHasher(config.auth.argon2);
   const mail = createMailService({ config, clock, logger, storage });
   const presence = createPresence({ config, clock, logger, storage, bus: openPresenceBus(config.database, storage, logger) });
-  const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords });
-  const maintenance = createMaintenance({ config, clock, storage, auth });
+  const busParts = createBusParts({ config, clock, logger, storage });
+  const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords, events: busParts.recorder });
+  const maintenance = createMaintenance({ config, clock, storage, auth, events: busParts.recorder });
+  const bus = busParts.connect(auth.service);
   const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
   const services: Services = {
@@ -88,6 +93,8 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     alerts,
     presence: presence.service,
     maintenance,
+    bus: bus.bus,
+    clients: new ServiceClients(new ServiceClientsRepository(storage), auth.limiter, clock),
   };
   const background: BackgroundTask[] = [];
   if (config.scheduler.enabled) background.push(jobs.scheduler);
@@ -96,6 +103,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   background.push(services.auth.refresher);
   background.push(mail.sender);
   background.push(presence.service);
+  background.push(...bus.tasks);
   const http = await buildHttpServer({ config, clock, logger, services });
 
   let url: string | undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseBus, type BusConfig } from './bus.js';
 import { ConfigError } from './config-error.js';
 import { EnvReader, type Env } from './env-reader.js';
 import { resolveSecretKey } from './secrets.js';
@@ -111,6 +112,8 @@ export interface Config {
     readonly failureThreshold: number;
   };
   readonly metricsToken: string | undefined;
+  /** The message bus: NATS verify requests and revocation events (src/config/bus.ts). */
+  readonly bus: BusConfig;
   /** The maintenance jobs (src/maintenance; docs/maintenance.md). */
   readonly maintenance: {
     /** MAINTENANCE_BATCH_SIZE (default 5000 on PostgreSQL, 1000 on SQLite): rows per delete/update statement. */
@@ -292,6 +295,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       failureThreshold: reader.integer('ALERT_FAILURE_THRESHOLD', 1, { min: 1 }),
     },
     metricsToken: reader.raw('METRICS_TOKEN'),
+    bus: parseBus(reader),
     maintenance: {
       // SQLite has one writer: smaller batches leave live requests a gap more often (bench/RESULTS.md).
       batchSize: reader.integer('MAINTENANCE_BATCH_SIZE', reader.raw('DATABASE_URL')?.startsWith('postgres') ? 5000 : 1000, { min: 1, max: 100_000 }),

@@ -117,6 +117,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
         securitySchemes: {
           cookieAuth: { type: 'apiKey', in: 'cookie', name: config.cookies.accessName },
           cronBearer: { type: 'http', scheme: 'bearer' },
+          clientBasic: { type: 'http', scheme: 'basic' },
         },
       },
     },

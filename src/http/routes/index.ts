@@ -14,9 +14,11 @@ import { demoRoutes } from './demo.js';
 import { wsRoutes } from '../../ws/presence-socket.js';
 import { sessionRoutes } from './sessions.js';
 import { adminRoutes } from './admin.js';
+import { adminClientRoutes } from './admin-clients.js';
+import { introspectRoutes } from './introspect.js';
 
 /** Route groups that accept urlencoded and multipart forms (registered in a scope with those parsers). */
-export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes];
+export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes, introspectRoutes];
 
 /** Every other route group, in registration order (JSON bodies only). Add one line per new file. */
-export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes];
+export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes, adminClientRoutes];
