@@ -77,9 +77,10 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const busParts = createBusParts({ config, clock, logger, storage });
   const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords, events: busParts.recorder });
   const maintenance = createMaintenance({ config, clock, storage, auth, events: busParts.recorder });
-  const bus = busParts.connect(auth.service);
   const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({ config, clock, logger, storage, jobs: jobs.service, mail });
+  const metrics = new Metrics();
+  const bus = busParts.connect(auth.service, metrics.registry);
   const services: Services = {
     storage,
     auth,
@@ -88,7 +89,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     mail,
     accounts: new AccountsService({ config, clock, logger, storage, passwords, mail }),
     triggers: buildTriggerGuard(config, clock, storage),
-    metrics: new Metrics(),
+    metrics,
     jobs: jobs.service,
     alerts,
     presence: presence.service,

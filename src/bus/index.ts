@@ -7,10 +7,12 @@ import { userDeactivated, type BusEvent } from './events.js';
 import { NatsTransport } from './nats-transport.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 import type { BusState, BusTransport } from './transport.js';
-import { VERIFY_QUEUE, VERIFY_SUBJECT, verifyHandler, type TokenVerifier } from './verify-responder.js';
+import type { Registry } from 'prom-client';
+import { busMetrics } from '../metrics/bus-metrics.js';
+import { verifyHandler, verifySubject, type TokenVerifier } from './verify-responder.js';
 
 export { EVENT_SUBJECTS, EVENT_WILDCARD } from './events.js';
-export { VERIFY_SUBJECT, VERIFY_QUEUE } from './verify-responder.js';
+export { VERIFY_SUBJECT, verifySubject } from './verify-responder.js';
 
 /** The bus as the rest of the app sees it (Services.bus). */
 export interface Bus {
@@ -39,7 +41,7 @@ export interface BusParts {
   /** Passed to the repositories that change sessions, marks and keys. */
   readonly recorder: EventRecorder;
   /** Builds the bus once auth exists; `tasks` go beside the other background loops. */
-  connect(auth: TokenVerifier): { bus: Bus; tasks: Array<{ name: string; start(): void; stop(): Promise<void> }> };
+  connect(auth: TokenVerifier, registry: Registry): { bus: Bus; tasks: Array<{ name: string; start(): void; stop(): Promise<void> }> };
 }
 
 /**
@@ -64,11 +66,17 @@ export function createBusParts(deps: { config: Config; clock: Clock; logger: Log
   const outbox = new BusOutboxRepository(storage);
   return {
     recorder,
-    connect(auth) {
+    connect(auth, registry) {
       const nats = deps.transport ? undefined : new NatsTransport({ url: url as string, name: `curfew ${config.scheduler.instanceId}` }, logger);
       const transport = deps.transport ?? (nats as NatsTransport);
-      transport.serve(VERIFY_SUBJECT, VERIFY_QUEUE, verifyHandler(auth));
-      const publisher = new OutboxPublisher(outbox, transport, clock, logger, { pollMs: config.bus.outboxPollMs });
+      const metrics = busMetrics(registry, { state: () => transport.state(), pending: () => outbox.pending() });
+      const { subject, queue } = verifySubject(config.bus.subjectPrefix);
+      transport.serve(subject, queue, verifyHandler(auth, metrics.countVerify));
+      const publisher = new OutboxPublisher(outbox, transport, clock, logger, {
+        pollMs: config.bus.outboxPollMs,
+        subjectPrefix: config.bus.subjectPrefix,
+        onPublished: metrics.countPublished,
+      });
       recorder.onCommit(() => publisher.wake());
       const publish = async (event: BusEvent) => {
         await recorder.record(storage.db, [event], clock.now());

@@ -17,6 +17,13 @@ export interface OutboxPublisherOptions {
   readonly leaseMs?: number;
   /** Rows per claim (default 100). */
   readonly batchSize?: number;
+  /**
+   * BUS_SUBJECT_PREFIX: replaces the leading `curfew` of stored subjects
+   * (default `curfew`, stored subjects unchanged).
+   */
+  readonly subjectPrefix?: string;
+  /** Called with the number of events each pass published (metrics). */
+  readonly onPublished?: (count: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -85,7 +92,7 @@ export class OutboxPublisher {
       let failed = false;
       for (const row of rows) {
         try {
-          await this.transport.publish(row.subject, encoder.encode(row.payload), `curfew-${row.created_at}-${row.id}`);
+          await this.transport.publish(this.subject(row.subject), encoder.encode(row.payload), `curfew-${row.created_at}-${row.id}`);
           done.push(row.id);
         } catch (error) {
           this.logger.warn({ err: error, subject: row.subject }, 'bus: publish failed; the event stays in the outbox');
@@ -95,12 +102,18 @@ export class OutboxPublisher {
       }
       await this.store.delete(done);
       published += done.length;
+      if (done.length > 0) this.options.onPublished?.(done.length);
       if (failed) {
         await this.store.release(rows.filter((row) => !done.includes(row.id)).map((row) => row.id));
         return published;
       }
       if (rows.length < batch) return published;
     }
+  }
+
+  private subject(stored: string): string {
+    const prefix = this.options.subjectPrefix ?? 'curfew';
+    return prefix === 'curfew' || !stored.startsWith('curfew.') ? stored : `${prefix}${stored.slice('curfew'.length)}`;
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,12 @@
 import type { AccessClaims } from '../tokens/access-tokens.js';
 
-/** The subject every instance answers in the queue group VERIFY_QUEUE. */
+/** The subject every instance answers (with BUS_SUBJECT_PREFIX `curfew`), in one queue group. */
 export const VERIFY_SUBJECT = 'curfew.auth.verify';
-export const VERIFY_QUEUE = 'curfew-verify';
+
+/** The verify subject and queue group for a subject prefix. */
+export function verifySubject(prefix: string): { subject: string; queue: string } {
+  return { subject: `${prefix}.auth.verify`, queue: `${prefix}.auth.verify.workers` };
+}
 /** Largest request accepted (bytes); an access token is well under 1 KiB. */
 export const MAX_VERIFY_REQUEST_BYTES = 8192;
 
@@ -61,20 +65,31 @@ function answer(claims: AccessClaims | undefined): Uint8Array {
  * Every malformed request gets an error reply; nothing here logs or throws,
  * and the token is never echoed.
  */
-export function verifyHandler(auth: TokenVerifier): (request: Uint8Array) => Uint8Array | Promise<Uint8Array> {
+export function verifyHandler(
+  auth: TokenVerifier,
+  observe: (result: 'valid' | 'invalid' | 'malformed') => void = () => undefined,
+): (request: Uint8Array) => Uint8Array | Promise<Uint8Array> {
+  const malformed = (reply: Uint8Array) => {
+    observe('malformed');
+    return reply;
+  };
+  const verdict = (claims: AccessClaims | undefined) => {
+    observe(claims ? 'valid' : 'invalid');
+    return answer(claims);
+  };
   return (request) => {
-    if (request.byteLength > MAX_VERIFY_REQUEST_BYTES) return REFUSALS.tooLarge;
+    if (request.byteLength > MAX_VERIFY_REQUEST_BYTES) return malformed(REFUSALS.tooLarge);
     let body: unknown;
     try {
       body = JSON.parse(decoder.decode(request));
     } catch {
-      return REFUSALS.notJson;
+      return malformed(REFUSALS.notJson);
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return REFUSALS.noToken;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return malformed(REFUSALS.noToken);
     const token = (body as { token?: unknown }).token;
-    if (typeof token !== 'string' || token.length === 0 || Object.keys(body).length !== 1) return REFUSALS.noToken;
+    if (typeof token !== 'string' || token.length === 0 || Object.keys(body).length !== 1) return malformed(REFUSALS.noToken);
     const cached = auth.verifyCachedAccessToken(token);
-    if (cached !== null) return answer(cached);
-    return auth.verifyAccessToken(token).then(answer, () => REFUSALS.badToken);
+    if (cached !== null) return verdict(cached);
+    return auth.verifyAccessToken(token).then(verdict, () => verdict(undefined));
   };
 }

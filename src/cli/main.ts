@@ -9,6 +9,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerUsers } from './commands/users.js';
+import { registerClients } from './commands/clients.js';
 
 // An optional .env in the working directory; real environment variables win.
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -27,6 +28,7 @@ registerExport(program);
 registerUsers(program);
 registerJobs(program);
 registerLogout(program);
+registerClients(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,11 @@ export interface BusConfig {
   readonly url: string | undefined;
   /** BUS_OUTBOX_POLL_MS (default 1000): how often the outbox is checked for events written by other processes. */
   readonly outboxPollMs: number;
+  /**
+   * BUS_SUBJECT_PREFIX (default `curfew`): the first subject token, so several
+   * deployments can share one NATS (`<prefix>.auth.verify`, `<prefix>.events.>`).
+   */
+  readonly subjectPrefix: string;
 }
 
 /** Reads BUS_URL and BUS_OUTBOX_POLL_MS; throws ConfigError on a bad value. */
@@ -27,5 +32,9 @@ export function parseBus(reader: EnvReader): BusConfig {
     }
     url = raw.trim();
   }
-  return { url, outboxPollMs: reader.integer('BUS_OUTBOX_POLL_MS', 1000, { min: 10, max: 600_000 }) };
+  const subjectPrefix = reader.string('BUS_SUBJECT_PREFIX', 'curfew');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subjectPrefix)) {
+    throw new ConfigError('BUS_SUBJECT_PREFIX', 'must be NATS subject tokens (letters, digits, - and _, separated by dots), e.g. curfew or acme.curfew');
+  }
+  return { url, outboxPollMs: reader.integer('BUS_OUTBOX_POLL_MS', 1000, { min: 10, max: 600_000 }), subjectPrefix };
 }
