@@ -48,15 +48,22 @@ const REFUSALS = {
   badToken: invalid('INVALID_TOKEN', 'The token is invalid, expired or revoked.'),
 };
 
+/** Encoded answers per verified token's claims (the token cache keeps one claims object per token). */
+const answers = new WeakMap<AccessClaims, Uint8Array>();
+
 function answer(claims: AccessClaims | undefined): Uint8Array {
   if (!claims) return REFUSALS.badToken;
+  const known = answers.get(claims);
+  if (known) return known;
   const reply: VerifyValid = {
     valid: true,
     user: { id: claims.userId, email: claims.email, role: claims.role },
     session_id: claims.sessionId,
     expires_at: new Date(claims.expiresAt).toISOString(),
   };
-  return encoder.encode(JSON.stringify(reply));
+  const encoded = encoder.encode(JSON.stringify(reply));
+  answers.set(claims, encoded);
+  return encoded;
 }
 
 /**
