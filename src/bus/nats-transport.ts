@@ -40,6 +40,7 @@ export class NatsTransport implements BusTransport {
   }
 
   private async connectLoop(): Promise<void> {
+    let failures = 0;
     while (!this.closing) {
       try {
         const nc = await connect({
@@ -57,7 +58,9 @@ export class NatsTransport implements BusTransport {
         this.adopt(nc);
         return;
       } catch (error) {
-        this.logger.warn({ err: error }, 'bus: cannot connect; retrying');
+        // One warning, then one a minute: a broker down at start must not flood the log.
+        if (failures % 120 === 0) this.logger.warn({ err: error, attempts: failures + 1 }, 'bus: cannot connect; retrying every 500 ms');
+        failures += 1;
         await new Promise<void>((resolve) => {
           this.retry = { timer: setTimeout(resolve, this.options.reconnectWaitMs ?? 500), resolve };
         });

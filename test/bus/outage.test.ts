@@ -79,3 +79,21 @@ describe('events survive a bus outage (own nats-server, stopped and restarted)',
     assert.deepEqual((await revokedIds()).sort(), [...sessions].sort(), 'every outage event arrived, once each');
   });
 });
+
+describe('a bus that is down at start', () => {
+  it('does not block start-up, logins or logouts; /ready says connecting; the events wait', async () => {
+    // Port 9 (discard) on loopback: nothing answers NATS there.
+    const t = await startTestApp({ env: { BUS_URL: 'nats://127.0.0.1:9' }, background: true });
+    try {
+      await createUser(t, { email: 'early@example.com', password: 'correct horse battery' });
+      const http = await loggedInClient(t, 'early@example.com', 'correct horse battery');
+      assert.equal((await http.post('/api/v1/logout/', { headers: csrfHeaders(http) })).status, 200);
+      const ready = await fetch(`${t.url}/ready`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { bus: string }).bus, 'connecting');
+      assert.equal(await t.app.services.bus.pending(), 1);
+    } finally {
+      await t.stop();
+    }
+  });
+});
