@@ -1,11 +1,26 @@
-// The curfew under test for bench/verify.ts, in its own process: the whole
-// app from the environment (BUS_URL set), one active user with a session and
-// one service client. Writes their credentials to DATA_DIR/bench-verify.json,
-// then prints `READY <url>`; stops on SIGTERM.
+// The servers under test for bench/verify.ts, each in its own process:
+//   curfew     the whole app from the environment (BUS_URL set), one active
+//              user with a session and one service client; their credentials
+//              go to DATA_DIR/bench-verify.json
+//   nats-echo  the NATS ceiling: a bare queue-group responder on
+//              <BUS_SUBJECT_PREFIX>.echo answering a fixed reply of the same size
+// Prints `READY <url>`; stops on SIGTERM.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'nats';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
+
+if (process.argv[2] === 'nats-echo') {
+  const nc = await connect({ servers: process.env.BUS_URL ?? 'nats://127.0.0.1:4222' });
+  const reply = new TextEncoder().encode(process.env.ECHO_REPLY ?? '{"valid":true}');
+  nc.subscribe(`${process.env.BUS_SUBJECT_PREFIX ?? 'curfew'}.echo`, { queue: 'echo', callback: (_error, msg) => msg.respond(reply) });
+  await nc.flush();
+  process.once('SIGTERM', () => void nc.drain().then(() => process.exit(0)));
+  process.stdout.write('READY nats\n');
+  await nc.closed();
+  process.exit(0);
+}
 
 const config = loadConfig();
 const app = await createApp(config);

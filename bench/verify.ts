@@ -1,8 +1,9 @@
 // `npm run bench -- verify`: the three ways other services verify curfew
 // tokens, in one run, beside their goals and ceilings:
-//   (a) curfew.auth.verify over NATS (request/reply, K requests in flight)
+//   (a) curfew.auth.verify over NATS (request/reply, K requests in flight) vs a
+//       bare NATS responder in another process (the ceiling), alternating rounds
 //   (b) POST /api/v1/introspect/ (RFC 7662, HTTP Basic client)
-//   (c) POST /api/v1/verify/
+//   (c) POST /api/v1/verify/; both beside a bare Fastify JSON route (the ceiling)
 //   (d) the in-process verifier (curfew/verify) vs bare jose.jwtVerify with the same key (the ceiling), alternating rounds
 //   (e) revocation event: commit -> subscriber, p50/p99 over BENCH_REVOCATIONS revocations
 // Loopback and the machine's NATS only; temp data removed at the end.
@@ -57,6 +58,32 @@ async function closedLoop(call: () => Promise<unknown>, seconds: number, inFligh
   return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
+function ratio(ceiling: Row | undefined, ours: { rps: number }): string {
+  return ceiling ? `${(ceiling.rps / ours.rps).toFixed(2)}x the ceiling's time` : '';
+}
+
+interface Figures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** ROUNDS rounds of SECONDS/2 per call, order alternating per round; medians of each figure. */
+async function alternateRounds(calls: ReadonlyArray<() => Promise<unknown>>, inFlight: number): Promise<Figures[]> {
+  const samples = calls.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[] }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (let k = 0; k < calls.length; k += 1) {
+      const index = (round + k) % calls.length;
+      const figures = await closedLoop(calls[index] as () => Promise<unknown>, SECONDS / 2, inFlight);
+      const sample = samples[index] as (typeof samples)[number];
+      sample.rps.push(figures.rps);
+      sample.p50.push(figures.p50);
+      sample.p99.push(figures.p99);
+    }
+  }
+  return samples.map((sample) => ({ rps: median(sample.rps), p50: median(sample.p50), p99: median(sample.p99) }));
+}
+
 async function http(url: string, body: string, headers: Record<string, string>): Promise<{ rps: number; p50: number; p99: number; failures: number }> {
   const result = await autocannon({ url, method: 'POST', body, headers, connections: 32, duration: SECONDS, timeout: 10 });
   return { rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
@@ -95,17 +122,39 @@ export default async function bench(): Promise<void> {
         if (i > 30) throw error;
       }
     }
-    process.stderr.write('(a) NATS verify\n');
-    const natsFigures = await closedLoop(() => nc.request(subject, request, { timeout: 5000 }), SECONDS, IN_FLIGHT);
-    rows.push({ name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight`, ...natsFigures, goal: '>= 15,000/s, p99 <= 5 ms' });
+    process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
+    const sample = await nc.request(subject, request, { timeout: 5000 });
+    const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
+    try {
+      const verify = await alternateRounds([
+        () => nc.request(subject, request, { timeout: 5000 }),
+        () => nc.request(`${prefix}.echo`, request, { timeout: 5000 }),
+      ], IN_FLIGHT);
+      const [ours, bareNats] = verify as [Figures, Figures];
+      rows.push({ name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight`, ...ours, goal: `>= 15,000/s, p99 <= 5 ms; ${(bareNats.rps / ours.rps).toFixed(2)}x the ceiling's time` });
+      rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: 'ceiling' });
+    } finally {
+      await echo.stop();
+    }
+
+    let httpCeiling: Row | undefined;
+    process.stderr.write('HTTP ceiling\n');
+    const bareHttp = await startChild('bench/auth-server.ts', 'bare');
+    try {
+      const result = await autocannon({ url: `${bareHttp.url}/bare`, connections: 32, duration: SECONDS, timeout: 10 });
+      httpCeiling = { name: '    ceiling: bare Fastify JSON route (GET), 32 connections', rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, goal: 'ceiling for (b), (c)' };
+    } finally {
+      await bareHttp.stop();
+    }
 
     process.stderr.write('(b) introspect\n');
     const intro = await http(`${server.url}/api/v1/introspect/`, new URLSearchParams({ token }).toString(), { authorization: basic as string, 'content-type': 'application/x-www-form-urlencoded' });
-    rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: intro.failures > 0 ? `${intro.failures} failed` : '' });
+    rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: `${ratio(httpCeiling, intro)}${intro.failures > 0 ? `; ${intro.failures} failed` : ''}` });
 
     process.stderr.write('(c) verify route\n');
     const route = await http(`${server.url}/api/v1/verify/`, JSON.stringify({ token }), { 'content-type': 'application/json' });
-    rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: route.failures > 0 ? `${route.failures} failed` : '' });
+    rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: `${ratio(httpCeiling, route)}${route.failures > 0 ? `; ${route.failures} failed` : ''}` });
+    if (httpCeiling) rows.push(httpCeiling);
 
     process.stderr.write('(d) in-process verifier vs bare jose.jwtVerify\n');
     const verifier = createVerifier({ issuer: issuer as string, audience: audience as string, jwksUrl: `${server.url}/.well-known/jwks.json` });
@@ -113,21 +162,10 @@ export default async function bench(): Promise<void> {
     const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     const key = await importJWK(jwks.keys[0] as JWK, 'EdDSA');
     const bare = () => jwtVerify(token as string, key, { issuer, audience, algorithms: ['EdDSA'] });
-    const lib = { rps: [] as number[], p50: [] as number[], p99: [] as number[] };
-    const ceiling = { rps: [] as number[], p50: [] as number[], p99: [] as number[] };
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const [sink, call] of round % 2 === 0 ? ([[lib, () => verifier.verify(token as string)], [ceiling, bare]] as const) : ([[ceiling, bare], [lib, () => verifier.verify(token as string)]] as const)) {
-        const figures = await closedLoop(call, SECONDS / 2, 1);
-        sink.rps.push(figures.rps);
-        sink.p50.push(figures.p50);
-        sink.p99.push(figures.p99);
-      }
-    }
+    const [lib, ceiling] = (await alternateRounds([() => verifier.verify(token), bare], 1)) as [Figures, Figures];
     await verifier.close();
-    const libRps = median(lib.rps);
-    const joseRps = median(ceiling.rps);
-    rows.push({ name: '(d) in-process verifier (curfew/verify)', rps: libRps, p50: median(lib.p50), p99: median(lib.p99), goal: `${(joseRps / libRps).toFixed(2)}x the ceiling's time (goal <= 1.2x)` });
-    rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', rps: joseRps, p50: median(ceiling.p50), p99: median(ceiling.p99), goal: 'ceiling' });
+    rows.push({ name: '(d) in-process verifier (curfew/verify)', ...lib, goal: `${(ceiling.rps / lib.rps).toFixed(2)}x the ceiling's time (goal <= 1.2x)` });
+    rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', ...ceiling, goal: 'ceiling' });
   } finally {
     await nc.close();
     await server.stop();
