@@ -31,6 +31,9 @@ import { createSequences } from './sequences/index.js';
 import type { BackgroundTask, Services } from './services.js';
 import { SigningKeyDecryptError } from './tokens/key-encryption.js';
 import { buildTriggerGuard } from './triggers/build.js';
+import { createBusParts } from './bus/index.js';
+import { ServiceClients } from './clients/service-clients.js';
+import { ServiceClientsRepository } from './db/repositories/service-clients.js';
 
 export interface AppOptions {
   /** Defaults to the system clock; tests pass a TestClock. */
@@ -101,8 +104,9 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const passwords = new PasswordHasher(config.auth.argon2);
   const mail = createMailService({ config, clock, logger, storage });
   const presence = createPresence({ config, clock, logger, storage, bus: openPresenceBus(config.database, storage, logger) });
-  const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords });
-  const maintenance = createMaintenance({ config, clock, storage, auth });
+  const busParts = createBusParts({ config, clock, logger, storage });
+  const auth = createAuth({ config, clock, logger, storage, users: new UsersRepository(storage), passwords, events: busParts.recorder });
+  const maintenance = createMaintenance({ config, clock, storage, auth, events: busParts.recorder });
   const policy = new PasswordPolicy(config.accounts.passwordMinStrength);
   const lifecycle = createAccountLifecycle({ config, clock, logger, storage, passwords, policy, mail, sessions: maintenance.sessions, logins: auth.limiter });
   const sequences = createSequences({ config, clock, logger, storage, mail });
@@ -113,6 +117,10 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     config, clock, logger, storage, jobs: jobs.service, mail,
     unknownSends: async () => (await sequences.service.sendCounts()).unknown + (await mail.unknown.count()),
   });
+  const metrics = new Metrics();
+  const bus = busParts.connect(auth.service, metrics.registry);
+  // curfew.events.user.deactivated, recorded in the outbox right after the deactivation commits.
+  lifecycle.hooks.onUserDeactivated((userId) => bus.bus.publishUserDeactivated(userId));
   const services: Services = {
     storage,
     auth,
@@ -122,12 +130,14 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, policy, onActivated: (tx, userId) => sequences.service.enrollOnActivation(tx, userId) }),
     lifecycle,
     triggers: buildTriggerGuard(config, clock, storage),
-    metrics: new Metrics(),
+    metrics,
     jobs: jobs.service,
     alerts,
     presence: presence.service,
     maintenance,
     sequences: sequences.service,
+    bus: bus.bus,
+    clients: new ServiceClients(new ServiceClientsRepository(storage), auth.limiter, clock),
   };
   const background: BackgroundTask[] = [];
   if (config.scheduler.enabled) background.push(jobs.scheduler);
@@ -137,6 +147,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   background.push(services.auth.refresher);
   background.push(mail.sender);
   background.push(presence.service);
+  background.push(...bus.tasks);
   const drain = new ConnectionDrain();
   const http = await buildHttpServer({ config, clock, logger, services }, drain);
 

@@ -5,6 +5,8 @@ import type { Auth } from './auth/index.js';
 import type { Storage } from './db/database.js';
 import type { UsersRepository } from './db/repositories/users.js';
 import type { AlertMonitor } from './alerts/monitor.js';
+import type { Bus } from './bus/index.js';
+import type { ServiceClients } from './clients/service-clients.js';
 import type { JobsService } from './jobs/types.js';
 import type { MailService } from './mail/index.js';
 import type { Maintenance } from './maintenance/index.js';
@@ -43,6 +45,10 @@ export interface Services {
   readonly maintenance: Maintenance;
   /** Sequence mail: definitions, enrollments, the send ledger, unsubscribes, backlog. */
   readonly sequences: SequencesService;
+  /** The message bus (BUS_URL): verify requests, revocation events through the outbox; `off` without it. */
+  readonly bus: Bus;
+  /** Introspection callers (HTTP Basic): create, list, revoke, authenticate. */
+  readonly clients: ServiceClients;
 }
 
 /** A loop that runs beside the HTTP server (mail sender, scheduler, ...). */

@@ -2,6 +2,7 @@ import type { PasswordHasher } from '../accounts/passwords.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { Storage } from '../db/database.js';
+import type { EventRecorder } from '../db/repositories/bus-outbox.js';
 import { LoginAttemptsRepository } from '../db/repositories/login-attempts.js';
 import { RefreshTokensRepository } from '../db/repositories/refresh-tokens.js';
 import { RevocationsRepository } from '../db/repositories/revocations.js';
@@ -41,15 +42,17 @@ export interface AuthDeps {
   readonly storage: Storage;
   readonly users: UsersRepository;
   readonly passwords: PasswordHasher;
+  /** Where revocation events go (the bus outbox); default none. */
+  readonly events?: EventRecorder;
 }
 
 /** Builds the auth services from the config (called by createApp). */
-export function createAuth({ config, clock, logger, storage, users, passwords }: AuthDeps): Auth {
+export function createAuth({ config, clock, logger, storage, users, passwords, events }: AuthDeps): Auth {
   const { auth } = config;
   const accessTtlMs = auth.accessTtlSeconds * 1000;
-  const revocations = new RevocationsRepository(storage);
+  const revocations = new RevocationsRepository(storage, events);
   // A minute of margin beyond the access TTL for instances that have not yet reloaded their keys.
-  const keys = new KeyRing(new SigningKeysRepository(storage), new KeyEncryption(config.secretKey), clock, {
+  const keys = new KeyRing(new SigningKeysRepository(storage, events), new KeyEncryption(config.secretKey), clock, {
     publishRetiredForMs: accessTtlMs + 60_000,
   });
   const view = new RevocationView(revocations, clock, { sessionAbsoluteMs: auth.sessionAbsoluteSeconds * 1000 });
@@ -58,7 +61,7 @@ export function createAuth({ config, clock, logger, storage, users, passwords }:
     audience: auth.audience,
     ttlSeconds: auth.accessTtlSeconds,
   });
-  const sessions = new SessionService(new SessionsRepository(storage), revocations, clock, {
+  const sessions = new SessionService(new SessionsRepository(storage, events), revocations, clock, {
     idleMs: auth.sessionIdleSeconds * 1000,
     absoluteMs: auth.sessionAbsoluteSeconds * 1000,
     accessTtlMs,

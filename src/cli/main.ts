@@ -11,6 +11,7 @@ import { registerTrigger } from './commands/trigger.js';
 import { registerUsers } from './commands/users.js';
 import type { CliOptions } from './options.js';
 import { registerSequences } from './commands/sequences.js';
+import { registerClients } from './commands/clients.js';
 
 /**
  * Runs the `curfew` command line on `argv` (process.argv's shape). Called by
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   registerJobs(program);
   registerLogout(program);
   registerSequences(program);
+  registerClients(program);
 
   try {
     await program.parseAsync([...argv]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseBus, type BusConfig } from './bus.js';
 import { ConfigError } from './config-error.js';
 import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
@@ -160,6 +161,8 @@ export interface Config {
     /** SHUTDOWN_GRACE (seconds, default 10): on SIGTERM, in-flight requests get this long before every connection is closed. */
     readonly shutdownGraceMs: number;
   };
+  /** The message bus: NATS verify requests and revocation events (src/config/bus.ts). */
+  readonly bus: BusConfig;
   /** The maintenance jobs (src/maintenance; docs/maintenance.md). */
   readonly maintenance: {
     /** MAINTENANCE_BATCH_SIZE (default 5000 on PostgreSQL, 1000 on SQLite): rows per delete/update statement. */
@@ -388,6 +391,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     metricsToken: reader.raw('METRICS_TOKEN'),
     http: parseHttp(reader),
+    bus: parseBus(reader),
     maintenance: {
       // SQLite has one writer: smaller batches leave live requests a gap more often (bench/RESULTS.md).
       batchSize: reader.integer('MAINTENANCE_BATCH_SIZE', reader.raw('DATABASE_URL')?.startsWith('postgres') ? 5000 : 1000, { min: 1, max: 100_000 }),

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountsTables } from './schema/accounts.js';
 import type { AuthTables } from './schema/auth.js';
+import type { BusTables } from './schema/bus.js';
 import type { MaintenanceTables } from './schema/maintenance.js';
 import type { PresenceTables } from './schema/presence.js';
 import type { SchedulerTables } from './schema/scheduler.js';
@@ -10,7 +11,7 @@ import type { UsersTables } from './schema/users.js';
 import type { LifecycleTables } from './schema/lifecycle.js';
 
 /** Every table, as Kysely sees it. One interface per area under schema/. */
-export interface Database extends UsersTables, AccountsTables, AuthTables, SchedulerTables, TriggerTables, PresenceTables, MaintenanceTables, LifecycleTables, SequenceTables {}
+export interface Database extends UsersTables, AccountsTables, AuthTables, SchedulerTables, TriggerTables, PresenceTables, MaintenanceTables, LifecycleTables, SequenceTables, BusTables {}
 
 export type Engine = 'sqlite' | 'postgres';
 

@@ -58,6 +58,7 @@ export function openapiOptions(config: Config): FastifyDynamicSwaggerOptions {
           },
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access token as a Bearer header instead of the cookie; no CSRF token needed.' },
           cronBearer: { type: 'http', scheme: 'bearer', description: 'A trigger secret (CRON_SECRETS).' },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'A service client (curfew clients create) for token introspection.' },
         },
       },
     },

@@ -2,6 +2,7 @@ import type { Auth } from '../auth/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { Storage } from '../db/database.js';
+import type { EventRecorder } from '../db/repositories/bus-outbox.js';
 import { MaintenanceRepository } from '../db/repositories/maintenance.js';
 import { SessionsRepository } from '../db/repositories/sessions.js';
 import type { JobBody, RunParams } from '../jobs/types.js';
@@ -24,9 +25,9 @@ export interface Maintenance {
 }
 
 /** Builds the maintenance area from the config (called by createApp). */
-export function createMaintenance(deps: { config: Config; clock: Clock; storage: Storage; auth: Auth }): Maintenance {
+export function createMaintenance(deps: { config: Config; clock: Clock; storage: Storage; auth: Auth; events?: EventRecorder }): Maintenance {
   const { config, clock, storage, auth } = deps;
-  const repo = new MaintenanceRepository(storage);
+  const repo = new MaintenanceRepository(storage, deps.events);
   const jobs = new MaintenanceJobs(repo, clock, {
     batchSize: config.maintenance.batchSize,
     pauseMs: config.maintenance.batchPauseMs,

@@ -106,7 +106,7 @@ export class MaintenanceJobs {
     const roles = [...new Set([...this.options.excludeRoles, ...extra.roles])];
     const emails = [...new Set([...this.options.excludeUsers, ...extra.emails].map((email) => email.trim().toLowerCase()))];
     const excludedUserIds = await this.repo.userIdsMatching(roles, emails);
-    if (!ctx.dryRun) await this.repo.markEveryoneLoggedOut(now, excludedUserIds, now);
+    if (!ctx.dryRun) await this.repo.markEveryoneLoggedOut(now, excludedUserIds, now, roles);
     let revoked = 0;
     let cleaned = 0;
     await this.walkSessions('logout-all-users', ctx, async (window) => {

@@ -84,6 +84,7 @@ export class UserAdmin {
     }
     const now = clock.now();
     let endSessions = false;
+    let deactivated = false;
     if (change.role !== undefined && change.role !== user.role) {
       await this.admin.setRole(id, change.role, now);
       endSessions ||= change.role === 'user';
@@ -91,6 +92,7 @@ export class UserAdmin {
     }
     if (change.active === false && (await this.admin.deactivate(id, now))) {
       endSessions = true;
+      deactivated = true;
       logger.info({ userId: id, actorId }, 'user deactivated');
     }
     if (change.active === true && (user.deactivated_at !== null || user.activated_at === null)) {
@@ -98,6 +100,7 @@ export class UserAdmin {
       logger.info({ userId: id, actorId }, 'user reactivated');
     }
     if (endSessions) await sessions.logoutUser(id);
+    if (deactivated) await this.deps.hooks.userDeactivated(id);
     return this.get(id);
   }
 }

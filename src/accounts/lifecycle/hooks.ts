@@ -19,6 +19,17 @@ export type AccountDeletedListener = (event: AccountDeletedEvent) => Promise<voi
  */
 export class AccountHooks {
   private readonly deleted: AccountDeletedListener[] = [];
+  private readonly deactivated: Array<(userId: number) => Promise<void>> = [];
+
+  /** Runs `listener` after an operator deactivated a user (the change committed; e.g. the bus event). */
+  onUserDeactivated(listener: (userId: number) => Promise<void>): void {
+    this.deactivated.push(listener);
+  }
+
+  /** Called by the lifecycle code after a deactivation committed; listeners run in order. */
+  async userDeactivated(userId: number): Promise<void> {
+    for (const listener of this.deactivated) await listener(userId);
+  }
 
   /** Runs `listener` inside every transaction that deletes accounts, before the rows go. */
   onAccountDeleted(listener: AccountDeletedListener): void {

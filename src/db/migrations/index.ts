@@ -9,6 +9,7 @@ import { migration as m0007 } from './0007_maintenance.js';
 import { migration as m0008 } from './0008_sequences.js';
 import { migration as m0009 } from './0009_lifecycle.js';
 import { migration as m0012 } from './0012_ledger_detail.js';
+import { migration as m0013 } from './0013_bus.js';
 
 /** Every migration, in order. Names are permanent once shipped. */
 export const migrations: Readonly<Record<string, CurfewMigration>> = {
@@ -22,4 +23,5 @@ export const migrations: Readonly<Record<string, CurfewMigration>> = {
   '0008_sequences': m0008,
   '0009_lifecycle': m0009,
   '0012_ledger_detail': m0012,
+  '0013_bus': m0013,
 };

@@ -1,5 +1,7 @@
 import { sql, type Selectable } from 'kysely';
+import { sessionsRevokedAll } from '../../bus/events.js';
 import type { Storage } from '../database.js';
+import { noEvents, type EventRecorder } from './bus-outbox.js';
 import { inBatch } from '../in-batch.js';
 import type { MaintenanceSweepsTable } from '../schema/maintenance.js';
 
@@ -35,7 +37,11 @@ const toNumber = (value: unknown): number => (value === null || value === undefi
  * one batch of rows and is served by an index; docs/maintenance.md has the plans.
  */
 export class MaintenanceRepository {
-  constructor(private readonly storage: Storage) {}
+  /** `events`: where the logout-all-users event goes (default none; see src/bus). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: EventRecorder = noEvents,
+  ) {}
 
   private get db() {
     return this.storage.db;
@@ -193,8 +199,10 @@ export class MaintenanceRepository {
    * transaction so no instance's view sees the global mark without the
    * exemptions: each excluded user gets `exempt:<id>` = notBefore and a
    * per-user mark carrying the previous global mark (which still applies to them).
+   * One `sessions.revoked_all` event goes with them (`excludedRoles` is
+   * reported in it), however many sessions there are.
    */
-  async markEveryoneLoggedOut(notBefore: number, excludedUserIds: readonly number[], now: number): Promise<void> {
+  async markEveryoneLoggedOut(notBefore: number, excludedUserIds: readonly number[], now: number, excludedRoles: readonly string[] = []): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const previous = await trx.selectFrom('revocation_marks').select('not_before').where('subject', '=', 'global').executeTakeFirst();
       const upsert = (subject: string, userId: number | null, value: number) =>
@@ -208,7 +216,9 @@ export class MaintenanceRepository {
         await upsert(`exempt:${userId}`, userId, notBefore);
       }
       await upsert('global', null, notBefore);
+      await this.events.record(trx, [sessionsRevokedAll(notBefore, excludedRoles, excludedUserIds)], now);
     });
+    this.events.committed();
   }
 
   /** Marks one user's live sessions revoked (admin logout); returns how many. */

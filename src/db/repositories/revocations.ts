@@ -1,4 +1,6 @@
+import { sessionsRevokedAll, userLoggedOutEverywhere } from '../../bus/events.js';
 import type { Storage } from '../database.js';
+import { noEvents, type EventRecorder } from './bus-outbox.js';
 
 export interface RevokedSessionEntry {
   readonly sessionId: string;
@@ -22,7 +24,11 @@ export interface RevocationMarkEntry {
  * per-user not-before times).
  */
 export class RevocationsRepository {
-  constructor(private readonly storage: Storage) {}
+  /** `events`: where logged_out_everywhere / revoked_all events go (default none; see src/bus). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: EventRecorder = noEvents,
+  ) {}
 
   /** Session revocations recorded at or after `since` that still matter at `now`. */
   async sessionsRecordedSince(since: number, now: number): Promise<RevokedSessionEntry[]> {
@@ -56,13 +62,18 @@ export class RevocationsRepository {
    */
   async setNotBefore(userId: number | null, notBefore: number, now: number): Promise<void> {
     const subject = userId === null ? 'global' : `user:${userId}`;
-    await this.storage.db
-      .insertInto('revocation_marks')
-      .values({ subject, user_id: userId, not_before: notBefore, recorded_at: now })
-      .onConflict((oc) =>
-        oc.column('subject').doUpdateSet({ not_before: notBefore, recorded_at: now }).where('revocation_marks.not_before', '<', notBefore),
-      )
-      .execute();
+    await this.storage.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('revocation_marks')
+        .values({ subject, user_id: userId, not_before: notBefore, recorded_at: now })
+        .onConflict((oc) =>
+          oc.column('subject').doUpdateSet({ not_before: notBefore, recorded_at: now }).where('revocation_marks.not_before', '<', notBefore),
+        )
+        .execute();
+      const event = userId === null ? sessionsRevokedAll(notBefore, [], []) : userLoggedOutEverywhere(userId, notBefore);
+      await this.events.record(trx, [event], now);
+    });
+    this.events.committed();
   }
 
   /** The not-before time for a user (the later of global and per-user), or 0. */

@@ -1,5 +1,7 @@
 import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely';
+import { sessionRevoked } from '../../bus/events.js';
 import type { Storage } from '../database.js';
+import { noEvents, type EventRecorder } from './bus-outbox.js';
 import type { SessionsTable } from '../schema/auth.js';
 
 export type SessionRow = Selectable<SessionsTable>;
@@ -11,7 +13,11 @@ export function idleExpiryCappedAt(idleUntil: number): RawBuilder<number> {
 
 /** Data access for `sessions` (one row per login). */
 export class SessionsRepository {
-  constructor(private readonly storage: Storage) {}
+  /** `events`: where session.revoked events go (default none; see src/bus). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: EventRecorder = noEvents,
+  ) {}
 
   async insert(row: Insertable<SessionsTable>): Promise<void> {
     await this.storage.db.insertInto('sessions').values(row).execute();
@@ -47,7 +53,7 @@ export class SessionsRepository {
    * calls exactly one caller gets true and writes the revocation row.
    */
   async revoke(id: string, reason: string, now: number, viewExpiresAt: number): Promise<boolean> {
-    return this.storage.db.transaction().execute(async (trx) => {
+    const done = await this.storage.db.transaction().execute(async (trx) => {
       // Tokens before the session: the same lock order as RefreshTokensRepository.rotate, so no deadlock.
       await trx
         .updateTable('refresh_tokens')
@@ -68,8 +74,11 @@ export class SessionsRepository {
         .values({ session_id: id, user_id: revoked.user_id, recorded_at: now, expires_at: viewExpiresAt })
         .onConflict((oc) => oc.column('session_id').doNothing())
         .execute();
+      await this.events.record(trx, [sessionRevoked(id, Number(revoked.user_id), reason)], now);
       return true;
     });
+    if (done) this.events.committed();
+    return done;
   }
 
   /**

@@ -1,12 +1,18 @@
 import type { Insertable, Selectable } from 'kysely';
+import { keysRotated } from '../../bus/events.js';
 import type { Storage } from '../database.js';
+import { noEvents, type EventRecorder } from './bus-outbox.js';
 import type { SigningKeysTable } from '../schema/auth.js';
 
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 
 /** Data access for `signing_keys`. */
 export class SigningKeysRepository {
-  constructor(private readonly storage: Storage) {}
+  /** `events`: where keys.rotated events go (default none; see src/bus). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly events: EventRecorder = noEvents,
+  ) {}
 
   /** Keys still worth publishing: current ones and those retired after `retiredSince`. */
   async listPublishable(retiredSince: number): Promise<SigningKeyRow[]> {
@@ -39,7 +45,9 @@ export class SigningKeysRepository {
     await this.storage.db.transaction().execute(async (trx) => {
       await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
       await trx.insertInto('signing_keys').values(row).execute();
+      await this.events.record(trx, [keysRotated(row.kid)], now);
     });
+    this.events.committed();
   }
 
   /** Every key, retired ones too, oldest first (for re-encryption). */

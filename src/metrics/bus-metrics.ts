@@ -1,0 +1,42 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** What the bus reports to Prometheus (src/bus). */
+export interface BusMetricsSource {
+  state(): string;
+  pending(): Promise<number>;
+}
+
+/**
+ * The bus's metrics in an app's registry: verify requests answered by this
+ * instance (by result), events published, the connection and the outbox backlog.
+ */
+export function busMetrics(registry: Registry, source: BusMetricsSource) {
+  const registers = [registry];
+  const verify = new Counter({
+    name: 'curfew_bus_verify_requests_total',
+    help: 'curfew.auth.verify requests answered by this instance, by result (valid, invalid, malformed).',
+    labelNames: ['result'],
+    registers,
+  });
+  const published = new Counter({ name: 'curfew_bus_events_published_total', help: 'Outbox events this instance published.', registers });
+  new Gauge({
+    name: 'curfew_bus_connected',
+    help: '1 while this instance is connected to the bus.',
+    registers,
+    collect() {
+      this.set(source.state() === 'connected' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'curfew_bus_outbox_pending',
+    help: 'Events waiting in the outbox (shared by every instance).',
+    registers,
+    async collect() {
+      this.set(await source.pending());
+    },
+  });
+  return {
+    countVerify: (result: 'valid' | 'invalid' | 'malformed') => verify.inc({ result }),
+    countPublished: (n: number) => published.inc(n),
+  };
+}
