@@ -120,9 +120,9 @@ export interface Config {
     readonly instanceId: string;
     /** Days of run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, default 30). */
     readonly runRetentionDays: number;
-    /** SCHEDULER_LEASE_TTL (default 30 s): a crashed holder's job or /cron/run lease is taken over after this. */
+    /** SCHEDULER_LEASE_TTL (default 20 s): a crashed holder's job or /cron/run lease is taken over after this. */
     readonly leaseTtlMs: number;
-    /** SCHEDULER_LEASE_HEARTBEAT (default 10 s, at most a third of the TTL): how often a running holder renews. */
+    /** SCHEDULER_LEASE_HEARTBEAT (default 5 s, at most a third of the TTL): how often a running holder renews. */
     readonly leaseHeartbeatMs: number;
     /** CRON_RUN_MAX_TIME (default 600 s, seed 002's lock time): longest one /cron/run may take. */
     readonly cronRunMaxMs: number;
@@ -239,8 +239,8 @@ function parseJobOverrides(reader: EnvReader): Record<string, JobOverride> {
 
 /** The lease TTL and its heartbeat; the heartbeat must leave room for two missed beats within the TTL. */
 function parseLeaseTiming(reader: EnvReader): { leaseTtlMs: number; leaseHeartbeatMs: number } {
-  const leaseTtlMs = readDuration(reader, 'SCHEDULER_LEASE_TTL', 30_000, { min: 300 });
-  const leaseHeartbeatMs = readDuration(reader, 'SCHEDULER_LEASE_HEARTBEAT', Math.min(10_000, Math.floor(leaseTtlMs / 3)), { min: 50 });
+  const leaseTtlMs = readDuration(reader, 'SCHEDULER_LEASE_TTL', 20_000, { min: 300 });
+  const leaseHeartbeatMs = readDuration(reader, 'SCHEDULER_LEASE_HEARTBEAT', Math.min(5_000, Math.floor(leaseTtlMs / 3)), { min: 50 });
   if (leaseHeartbeatMs * 3 > leaseTtlMs) {
     throw new ConfigError('SCHEDULER_LEASE_HEARTBEAT', `must be at most a third of SCHEDULER_LEASE_TTL (${leaseTtlMs} ms), got ${leaseHeartbeatMs} ms`);
   }

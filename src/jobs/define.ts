@@ -15,7 +15,7 @@ export interface JobSpec {
   readonly overlap?: OverlapPolicy;
   /** Default `latest`. */
   readonly catchUp?: CatchUpPolicy;
-  /** Default: the scheduler's SCHEDULER_LEASE_TTL (30 s), renewed every heartbeat while the job runs. */
+  /** Default: the scheduler's SCHEDULER_LEASE_TTL (20 s), renewed every heartbeat while the job runs. */
   readonly leaseTtlMs?: number;
   /** The maximum run time; default 600 000 (10 minutes). */
   readonly timeoutMs?: number;

@@ -11,9 +11,9 @@ export type LeaseAttempt =
 
 /** How long a lease lives and how often its holder renews it. */
 export interface LeaseTiming {
-  /** Time-to-live in ms (SCHEDULER_LEASE_TTL, default 30 000): a dead holder's lease is free after this. */
+  /** Time-to-live in ms (SCHEDULER_LEASE_TTL, default 20 000): a dead holder's lease is free after this. */
   readonly ttlMs: number;
-  /** Renewal interval in ms (SCHEDULER_LEASE_HEARTBEAT, default 10 000); never more than ttl / 3. */
+  /** Renewal interval in ms (SCHEDULER_LEASE_HEARTBEAT, default 5 000); never more than ttl / 3. */
   readonly heartbeatMs: number;
 }
 

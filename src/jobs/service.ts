@@ -35,7 +35,7 @@ export interface JobsServiceOptions {
   readonly overrides?: Readonly<Record<string, JobOverride>>;
   /** How long stop() lets running jobs finish before aborting them (default 10 s). */
   readonly drainMs?: number;
-  /** Lease TTL and heartbeat (SCHEDULER_LEASE_TTL / SCHEDULER_LEASE_HEARTBEAT, default 30 s / 10 s). */
+  /** Lease TTL and heartbeat (SCHEDULER_LEASE_TTL / SCHEDULER_LEASE_HEARTBEAT, default 20 s / 5 s). */
   readonly lease?: LeaseTiming;
   /** Longest a `/cron/run` may take (CRON_RUN_MAX_TIME, default 600 000 ms). */
   readonly scheduleRunMaxMs?: number;

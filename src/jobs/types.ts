@@ -71,7 +71,7 @@ export interface JobDefinition {
   readonly catchUp: CatchUpPolicy;
   /**
    * Lease time-to-live in ms, renewed every heartbeat while running. Undefined:
-   * the scheduler's SCHEDULER_LEASE_TTL (default 30 000).
+   * the scheduler's SCHEDULER_LEASE_TTL (default 20 000).
    */
   readonly leaseTtlMs?: number;
   /** Abort the run after this many ms (the maximum run time; default 600 000). */

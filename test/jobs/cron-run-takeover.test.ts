@@ -13,8 +13,8 @@ import { eventually } from './fixture.js';
 /**
  * Issue 16 #8 (regression): a crash during /cron/run blocked every outside
  * trigger for up to 10 minutes, because the schedule-run lease lived 600 s.
- * Now the lease is short (SCHEDULER_LEASE_TTL 30 s) and renewed every
- * heartbeat (10 s): two real `curfew serve` processes share one database, the
+ * Now the lease is short (SCHEDULER_LEASE_TTL 20 s) and renewed every
+ * heartbeat (5 s): two real `curfew serve` processes share one database, the
  * first is killed with SIGKILL in the middle of a /cron/run whose job hangs,
  * and a caller of the second is answered with a run (not 409 "busy") as soon
  * as the dead holder's lease runs out. Defaults are used on purpose, so the

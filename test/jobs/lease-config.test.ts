@@ -6,9 +6,9 @@ import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../helpers/app.js';
 const load = (env: Record<string, string>) => loadConfig({ env: { ...BASE_TEST_ENV, DATABASE_URL: 'sqlite::memory:', ...env }, secretKey: TEST_SECRET_KEY });
 
 describe('lease timing settings (issue 16 #8)', () => {
-  it('defaults: a 30 s lease renewed every 10 s, and seed 002\'s 600 s as the longest /cron/run', () => {
+  it('defaults: a 20 s lease renewed every 5 s, and seed 002\'s 600 s as the longest /cron/run', () => {
     const { scheduler } = load({});
-    assert.deepEqual([scheduler.leaseTtlMs, scheduler.leaseHeartbeatMs, scheduler.cronRunMaxMs], [30_000, 10_000, 600_000]);
+    assert.deepEqual([scheduler.leaseTtlMs, scheduler.leaseHeartbeatMs, scheduler.cronRunMaxMs], [20_000, 5_000, 600_000]);
   });
 
   it('reads durations; a shorter TTL brings the default heartbeat down to a third of it', () => {
