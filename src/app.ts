@@ -22,6 +22,7 @@ import { createMaintenance } from './maintenance/index.js';
 import { Metrics } from './metrics/metrics.js';
 import type { BackgroundTask, Services } from './services.js';
 import { buildTriggerGuard } from './triggers/build.js';
+import { jobSlots } from './triggers/job-slots.js';
 
 export interface AppOptions {
   /** Defaults to the system clock; tests pass a TestClock. */
@@ -82,7 +83,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     passwords,
     mail,
     accounts: new AccountsService({ config, clock, logger, storage, passwords, mail }),
-    triggers: buildTriggerGuard(config, clock, storage),
+    triggers: buildTriggerGuard(config, clock, storage, jobSlots(jobs.service.registry)),
     metrics: new Metrics(),
     jobs: jobs.service,
     alerts,
@@ -92,6 +93,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const background: BackgroundTask[] = [];
   if (config.scheduler.enabled) background.push(jobs.scheduler);
   services.metrics.watch(jobs.service);
+  services.metrics.countPasswordChecks(() => passwords.checks);
   background.push(alerts);
   background.push(services.auth.refresher);
   background.push(mail.sender);

@@ -13,6 +13,7 @@ import { requestLoggerFactory } from './request-logger.js';
 import { formRouteModules, routeModules } from './routes/index.js';
 import { meFastPath } from './me-fast-path.js';
 import { TriggerRouteTable, triggerGate } from './trigger-gate.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_PARAM_LENGTH = 500;
@@ -49,7 +50,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     guard: ctx.services.triggers,
     metrics: ctx.services.metrics,
     logger: ctx.logger,
-    clientIp: config.trustProxy ? undefined : (req) => req.socket.remoteAddress,
+    clientIp: config.trustProxy !== false ? undefined : (req) => req.socket.remoteAddress,
     ipAllowlisted: config.cron.ipAllowlist.length > 0,
   });
   // Reads the access cookie with the cookie plugin's own parser (registered below).
@@ -59,7 +60,7 @@ export async function buildHttpServer(ctx: HttpContext): Promise<FastifyInstance
     loggerInstance: ctx.logger as FastifyBaseLogger,
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     genReqId: (req: TaggedRequest) => req[REQUEST_ID_KEY] ?? requestId(req),
     // Fastify's own HTTP/1 server with its timeouts. Its listener gives every

@@ -32,3 +32,37 @@ export async function throttle(
     retryAfterSeconds: Math.max(1, Math.ceil((end - limits.now) / 1000)),
   };
 }
+
+/** One tier of a throttle: `max` requests per `windowMs`. */
+export interface ThrottleLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Several fixed-window tiers at once (CRON_THROTTLE=10/10m,1/1m): the
+ * request counts in every tier (one atomic upsert each, so every tier holds
+ * across instances) and is allowed only when every tier allows it. Refused:
+ * the Retry-After of the tier that refused (the longest when several did).
+ * Each tier's counter is its own row: the tier's window is part of the
+ * bucket key, so windows of different lengths starting at the same instant
+ * never share a count.
+ */
+export async function throttleTiers(
+  store: ThrottleStore,
+  key: { readonly route: string; readonly caller: string },
+  tiers: readonly ThrottleLimit[],
+  now: number,
+): Promise<ThrottleDecision> {
+  const decisions = await Promise.all(
+    tiers.map((tier) => throttle(store, { route: tierBucket(key.route, tier, tiers.length), caller: key.caller }, { max: tier.max, windowMs: tier.windowMs, now })),
+  );
+  const refused = decisions.filter((decision) => !decision.allowed);
+  if (refused.length === 0) return decisions[0] ?? { allowed: true, count: 0, retryAfterSeconds: 1 };
+  return refused.reduce((longest, decision) => (decision.retryAfterSeconds > longest.retryAfterSeconds ? decision : longest));
+}
+
+/** One tier keeps the plain route as its bucket; with several, each tier's window is appended (`/cron/run@60s`). */
+function tierBucket(route: string, tier: ThrottleLimit, count: number): string {
+  return count === 1 ? route : `${route}@${Math.round(tier.windowMs / 1000)}s`;
+}

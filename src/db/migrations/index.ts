@@ -6,6 +6,7 @@ import { migration as m0004 } from './0004_scheduler.js';
 import { migration as m0005 } from './0005_triggers.js';
 import { migration as m0006 } from './0006_presence.js';
 import { migration as m0007 } from './0007_maintenance.js';
+import { migration as m0011 } from './0011_trigger_nonces.js';
 
 /** Every migration, in order. Names are permanent once shipped. */
 export const migrations: Readonly<Record<string, CurfewMigration>> = {
@@ -16,4 +17,5 @@ export const migrations: Readonly<Record<string, CurfewMigration>> = {
   '0005_triggers': m0005,
   '0006_presence': m0006,
   '0007_maintenance': m0007,
+  '0011_trigger_nonces': m0011,
 };
