@@ -13,6 +13,7 @@ const unavailable = await postgresUnavailable();
 if (unavailable) console.log(`skipping presence multi-instance tests: ${unavailable}`);
 
 const PRESENCE_ENV = {
+  PRESENCE_VISIBILITY: 'signed-in',
   PRESENCE_TICK_MS: '20',
   PRESENCE_OFFLINE_GRACE: '0',
   PRESENCE_HEARTBEAT_MS: '200',
