@@ -40,13 +40,14 @@ export interface ThrottleLimit {
 }
 
 /**
- * Several fixed-window tiers at once (CRON_THROTTLE=10/10m,1/1m): the
- * request counts in every tier (one atomic upsert each, so every tier holds
- * across instances) and is allowed only when every tier allows it. Refused:
- * the Retry-After of the tier that refused (the longest when several did).
- * Each tier's counter is its own row: the tier's window is part of the
- * bucket key, so windows of different lengths starting at the same instant
- * never share a count.
+ * Several fixed-window tiers at once (CRON_THROTTLE=10/10m,1/1m), all of
+ * which must allow the request. Tiers are counted from the shortest window
+ * to the longest (one atomic upsert each, so every tier holds across
+ * instances), stopping at the first that refuses: a caller retrying too
+ * early is refused by the short tier without spending the long tier's
+ * budget. Refused: the Retry-After of the tier that refused. Each tier's
+ * counter is its own row (the window is part of the bucket key), so windows
+ * of different lengths starting at the same instant never share a count.
  */
 export async function throttleTiers(
   store: ThrottleStore,
@@ -54,12 +55,12 @@ export async function throttleTiers(
   tiers: readonly ThrottleLimit[],
   now: number,
 ): Promise<ThrottleDecision> {
-  const decisions = await Promise.all(
-    tiers.map((tier) => throttle(store, { route: tierBucket(key.route, tier, tiers.length), caller: key.caller }, { max: tier.max, windowMs: tier.windowMs, now })),
-  );
-  const refused = decisions.filter((decision) => !decision.allowed);
-  if (refused.length === 0) return decisions[0] ?? { allowed: true, count: 0, retryAfterSeconds: 1 };
-  return refused.reduce((longest, decision) => (decision.retryAfterSeconds > longest.retryAfterSeconds ? decision : longest));
+  let last: ThrottleDecision = { allowed: true, count: 0, retryAfterSeconds: 1 };
+  for (const tier of [...tiers].sort((x, y) => x.windowMs - y.windowMs)) {
+    last = await throttle(store, { route: tierBucket(key.route, tier, tiers.length), caller: key.caller }, { max: tier.max, windowMs: tier.windowMs, now });
+    if (!last.allowed) return last;
+  }
+  return last;
 }
 
 /** One tier keeps the plain route as its bucket; with several, each tier's window is appended (`/cron/run@60s`). */
