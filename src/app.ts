@@ -34,6 +34,7 @@ import { buildTriggerGuard } from './triggers/build.js';
 import { createBusParts } from './bus/index.js';
 import { ServiceClients } from './clients/service-clients.js';
 import { ServiceClientsRepository } from './db/repositories/service-clients.js';
+import { jobSlots } from './triggers/job-slots.js';
 
 export interface AppOptions {
   /** Defaults to the system clock; tests pass a TestClock. */
@@ -129,7 +130,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     mail,
     accounts: new AccountsService({ config, clock, logger, storage, passwords, mail, policy, onActivated: (tx, userId) => sequences.service.enrollOnActivation(tx, userId) }),
     lifecycle,
-    triggers: buildTriggerGuard(config, clock, storage),
+    triggers: buildTriggerGuard(config, clock, storage, jobSlots(jobs.service.registry)),
     metrics,
     jobs: jobs.service,
     alerts,
@@ -143,6 +144,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   if (config.scheduler.enabled) background.push(jobs.scheduler);
   services.metrics.watch(jobs.service);
   watchSequences(services.metrics.registry, { sequences: sequences.service, outbox: mail.unknown, now: () => clock.now() });
+  services.metrics.countPasswordChecks(() => passwords.checks);
   background.push(alerts);
   background.push(services.auth.refresher);
   background.push(mail.sender);

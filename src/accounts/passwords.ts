@@ -14,7 +14,14 @@ export interface Argon2Params {
 
 /** Password hashing with argon2id; knows when a stored hash is outdated. */
 export class PasswordHasher {
+  private verifications = 0;
+
   constructor(private readonly params: Argon2Params) {}
+
+  /** Password checks run by this process so far (the `curfew_password_checks_total` metric). */
+  get checks(): number {
+    return this.verifications;
+  }
 
   async hash(password: string): Promise<string> {
     return hash(password, { algorithm: ARGON2ID, ...this.params });
@@ -22,6 +29,7 @@ export class PasswordHasher {
 
   /** False for a wrong password or an unparseable hash; never throws on bad input. */
   async verify(storedHash: string, password: string): Promise<boolean> {
+    this.verifications += 1;
     try {
       return await verify(storedHash, password);
     } catch {

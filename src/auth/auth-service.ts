@@ -72,16 +72,15 @@ export class AuthService {
   async login(emailInput: string, password: string, client: ClientInfo): Promise<AuthResult> {
     const { users, passwords, limiter } = this.deps;
     const email = normaliseEmail(emailInput);
-    const { hasCounters } = await limiter.check(email, client.ip);
+    // Reserved before the hash: concurrent wrong guesses cannot outrun the lock (issue 16 #6).
+    const attempt = await limiter.reserve(email, client.ip);
     const user = await users.findByEmail(email);
     // An unknown email costs a hash check too, so timing does not reveal which emails exist.
     const ok = await passwords.verify(user?.password_hash ?? (await this.dummy()), password);
-    if (!user || !ok) {
-      await limiter.recordFailure(email, client.ip);
-      throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    }
+    // A wrong password stays counted; the right one (even for an inactive account) is no guess.
+    if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+    await attempt.succeeded();
     if (user.activated_at === null || user.deactivated_at !== null) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    if (hasCounters) await limiter.recordSuccess(email);
 
     const now = this.deps.clock.now();
     if (passwords.needsRehash(user.password_hash)) {
@@ -141,9 +140,14 @@ export class AuthService {
     return { user, tokens: await this.tokensFor(user, session, successor) };
   }
 
-  /** Revokes the session and its refresh tokens. */
+  /**
+   * Revokes the session and its refresh tokens, then reloads this instance's
+   * revocation view before answering, so the logged-out access token is
+   * refused here at once (other instances: within the view's refresh period).
+   */
   async logout(sessionId: string): Promise<void> {
     await this.deps.sessions.revoke(sessionId, 'logout');
+    await this.deps.view.refreshNow();
   }
 
   /** Claims of a valid, unrevoked access token, or undefined. No database query. */

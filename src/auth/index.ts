@@ -69,6 +69,7 @@ export function createAuth({ config, clock, logger, storage, users, passwords, e
   const csrf = new CsrfTokens(config.secretKey);
   const limiter = new LoginLimiter(new LoginAttemptsRepository(storage), config.secretKey, clock, {
     accountFreeFailures: auth.loginThrottle.accountFreeFailures,
+    accountBaseLockMs: auth.loginThrottle.accountFirstLockSeconds * 1000,
     accountMaxLockMs: auth.loginThrottle.accountMaxLockSeconds * 1000,
     ipMaxFailures: auth.loginThrottle.ipMaxFailures,
     ipWindowMs: auth.loginThrottle.ipWindowSeconds * 1000,

@@ -2,7 +2,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** The classified result of one HTTP answer (or of no answer). */
 export interface Outcome {
-  /** Short word for the log line: ok, failed, busy, throttled, refused, unreachable, error, usage. */
+  /** Short word for the log line: ok, failed, busy, disabled, throttled, refused, unreachable, error, usage. */
   readonly outcome: string;
   readonly exitCode: ExitCode;
   /** Worth another attempt (network errors and 5xx only). */
@@ -93,6 +93,7 @@ function errorCode(body: unknown): string | undefined {
 export function classifyResponse(status: number, body: unknown, retryAfter?: string | null): Outcome {
   if (status >= 200 && status < 300) return classifySuccess(status, body);
   const common = { status, runId: undefined, message: errorText(body), retryAfter: retryAfter ?? undefined };
+  if (status === 409 && errorCode(body) === 'JOB_DISABLED') return { ...common, outcome: 'disabled', exitCode: EXIT.DISABLED, retryable: false };
   if (status === 409) return { ...common, outcome: 'busy', exitCode: EXIT.BUSY, retryable: false };
   if (status === 429) return { ...common, outcome: 'throttled', exitCode: EXIT.THROTTLED, retryable: false };
   if (status === 401 || status === 403) return { ...common, outcome: 'refused', exitCode: EXIT.AUTH_REFUSED, retryable: false };

@@ -46,18 +46,19 @@ function splitQuery(path: string): [string, string | undefined] {
 
 /**
  * Builds the authenticated request for `target` at `nowMs`. Signed mode signs
- * method, path+query (as the server sees it), timestamp and the body hash.
+ * method, path+query (as the server sees it), timestamp, a fresh nonce, the
+ * slot (`slot`, sent as X-Curfew-Slot, when given) and the body hash.
  * `csrfToken`, when given, goes out as the `csrftoken` cookie plus
  * `X-CSRFToken` and a same-origin Referer, as seed 000's caller sent them.
  */
-export function buildRequest(target: TriggerTarget, secret: string, nowMs: number, csrfToken?: string): BuiltRequest {
+export function buildRequest(target: TriggerTarget, secret: string, nowMs: number, csrfToken?: string, slot?: string): BuiltRequest {
   const method = target.method.toUpperCase();
   const url = resolveUrl(target.baseUrl, target.path);
   const body = method === 'GET' || method === 'HEAD' ? undefined : '';
   const headers: Record<string, string> = { 'user-agent': 'curfew-trigger', accept: 'application/json' };
   switch (target.mode) {
     case 'signed':
-      Object.assign(headers, signedHeaders(secret, method, `${url.pathname}${url.search}`, nowMs, body ?? ''));
+      Object.assign(headers, signedHeaders(secret, method, `${url.pathname}${url.search}`, nowMs, body ?? '', { slot }));
       break;
     case 'bearer':
       headers.authorization = `Bearer ${secret}`;

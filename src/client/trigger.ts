@@ -1,7 +1,7 @@
 import { claimLaunch } from './lock.js';
 import { formatLogLine } from './log-line.js';
 import { classifyNetworkError, classifyResponse, type Outcome } from './outcome.js';
-import { buildRequest, resolveUrl, type TriggerTarget } from './request.js';
+import { buildRequest, defaultPath, resolveUrl, type TriggerTarget } from './request.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** Everything one `curfew trigger` launch needs, already validated. */
@@ -79,25 +79,56 @@ async function fetchCsrfToken(target: TriggerTarget, timeoutMs: number): Promise
   }
 }
 
-/**
- * The signature has no nonce, and the server rejects a signature it has seen
- * (replay). A retry inside the same second would sign the very same canonical
- * string, so every attempt signs with a timestamp at least one second after
- * the previous attempt's (still well inside the server's 5-minute window).
- */
-function signingTime(nowMs: number, previousMs: number | undefined): number {
-  if (previousMs === undefined) return nowMs;
-  return Math.max(nowMs, (Math.floor(previousMs / 1000) + 1) * 1000);
+/** The route that tells a signer which slot a job would run now (X-Curfew-Slot). */
+export function slotPath(job: string): string {
+  return `/cron/jobs/${encodeURIComponent(job)}/slot`;
 }
 
-async function attempt(options: TriggerOptions, signAtMs: number): Promise<Outcome> {
+/**
+ * The slot to bind a signed per-job call to: asks the server (a signed GET
+ * of `/cron/jobs/<job>/slot`, its own nonce). Undefined when there is none to
+ * bind: not signed mode, not the job's own route, or a server without the
+ * route (404 ROUTE_NOT_FOUND, e.g. an older curfew), which then judges the call
+ * by nonce and timestamp alone. Any other refusal is the launch's outcome.
+ */
+async function fetchSlot(options: TriggerOptions, nowMs: number): Promise<{ readonly slot: string | undefined } | { readonly response: Outcome }> {
+  const { target } = options;
+  if (target.mode !== 'signed' || target.job === undefined || target.path !== defaultPath(target.job)) return { slot: undefined };
+  const request = buildRequest({ ...target, method: 'GET', path: slotPath(target.job) }, options.secret, nowMs);
+  try {
+    const response = await fetch(request.url, { headers: request.headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+    const body = await readBody(response);
+    if (response.ok && typeof body === 'object' && body !== null && 'slot' in body) {
+      const slot = (body as { slot: unknown }).slot;
+      return { slot: typeof slot === 'string' ? slot : undefined };
+    }
+    const code = typeof body === 'object' && body !== null ? (body as { error?: { code?: unknown } }).error?.code : undefined;
+    if (response.status === 404 && code !== 'JOB_NOT_FOUND') return { slot: undefined };
+    return { response: classifyResponse(response.status, body, response.headers.get('retry-after')) };
+  } catch (error) {
+    return { response: classifyNetworkError(error, isTimeout(error)) };
+  }
+}
+
+async function attempt(options: TriggerOptions, deps: TriggerDeps): Promise<Outcome> {
   let csrfToken: string | undefined;
   if (options.csrf) {
     const step = await fetchCsrfToken(options.target, options.timeoutMs);
     if ('response' in step) return step.response;
     csrfToken = step.csrfToken;
   }
-  const request = buildRequest(options.target, options.secret, signAtMs, csrfToken);
+  // A slot that turns over between asking and firing: ask again once.
+  for (let round = 0; ; round += 1) {
+    const outcome = await fire(options, deps, csrfToken);
+    if (!outcome.slotMismatch || round >= 1) return outcome;
+  }
+}
+
+async function fire(options: TriggerOptions, deps: TriggerDeps, csrfToken: string | undefined): Promise<Outcome & { readonly slotMismatch?: boolean }> {
+  const slot = await fetchSlot(options, deps.now());
+  if ('response' in slot) return slot.response;
+  // Every request carries a fresh nonce, so retries need no new timestamp.
+  const request = buildRequest(options.target, options.secret, deps.now(), csrfToken, slot.slot);
   try {
     const response = await fetch(request.url, {
       method: request.method,
@@ -107,7 +138,8 @@ async function attempt(options: TriggerOptions, signAtMs: number): Promise<Outco
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     const body = await readBody(response);
-    return classifyResponse(response.status, body, response.headers.get('retry-after'));
+    const outcome = classifyResponse(response.status, body, response.headers.get('retry-after'));
+    return response.status === 401 && outcome.message?.startsWith('SLOT_MISMATCH') === true ? { ...outcome, slotMismatch: true } : outcome;
   } catch (error) {
     return classifyNetworkError(error, isTimeout(error));
   }
@@ -138,11 +170,9 @@ export async function runTrigger(options: TriggerOptions, deps: TriggerDeps): Pr
   }
   let attempts = 0;
   let result: Outcome;
-  let signedAt: number | undefined;
   for (;;) {
     attempts += 1;
-    signedAt = signingTime(deps.now(), signedAt);
-    result = await attempt(options, signedAt);
+    result = await attempt(options, deps);
     if (!result.retryable || attempts > options.retries) break;
     await deps.sleep(backoffDelay(options.retryDelayMs, attempts, deps.random));
   }

@@ -5,10 +5,14 @@ import { parseBus, type BusConfig } from './bus.js';
 import { ConfigError } from './config-error.js';
 import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
+import { DEFAULT_THROTTLE, parseThrottleTiers, type ThrottleTier } from './cron-throttle.js';
 import { resolveSecretKey } from './secrets.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export { ConfigError } from './config-error.js';
 export type { Env } from './env-reader.js';
+export type { ThrottleTier } from './cron-throttle.js';
+export type { TrustProxy } from './trust-proxy.js';
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -36,7 +40,8 @@ export interface Config {
   readonly secretKey: string;
   /** Where the secret key came from, for the start-up log. */
   readonly secretKeySource: 'env' | 'generated' | 'file' | 'test';
-  readonly trustProxy: boolean;
+  /** TRUST_PROXY (default false): trusted proxy hops or CIDRs for X-Forwarded-For (src/config/trust-proxy.ts). */
+  readonly trustProxy: TrustProxy;
   readonly allowedOrigins: readonly string[];
   readonly cookies: {
     readonly secure: boolean;
@@ -61,6 +66,8 @@ export interface Config {
     readonly loginThrottle: {
       /** Failures per account before back-off starts (default 5). */
       readonly accountFreeFailures: number;
+      /** First per-account lock in seconds, doubled per further failure (LOGIN_ACCOUNT_FIRST_LOCK, default 1). */
+      readonly accountFirstLockSeconds: number;
       /** Longest per-account lock in seconds (default 900). */
       readonly accountMaxLockSeconds: number;
       /** Failures per IP within the window before it is locked until the window ends (default 100). */
@@ -111,8 +118,8 @@ export interface Config {
     readonly secrets: readonly string[];
     readonly allowQueryToken: boolean;
     readonly ipAllowlist: readonly string[];
-    readonly throttleMax: number;
-    readonly throttleWindowSeconds: number;
+    /** CRON_THROTTLE tiers (or CRON_THROTTLE_MAX/_WINDOW as one tier); default 30 per 600 s. */
+    readonly throttle: readonly ThrottleTier[];
   };
   readonly scheduler: {
     readonly enabled: boolean;
@@ -141,6 +148,10 @@ export interface Config {
     readonly heartbeatMs: number;
     /** PRESENCE_INSTANCE_TIMEOUT_MS (default 30 000): a silent instance's connections are reaped. */
     readonly instanceTimeoutMs: number;
+    /** PRESENCE_MAX_CONNECTIONS_PER_USER (default 20): further sockets of that user are refused with close code 4008. */
+    readonly maxConnectionsPerUser: number;
+    /** PRESENCE_VISIBILITY (default `self-and-admins`): who may see whose presence; `signed-in` shows everyone to every user. */
+    readonly visibility: 'self-and-admins' | 'signed-in';
   };
   readonly alerts: {
     readonly webhookUrl: string | undefined;
@@ -268,6 +279,27 @@ function checkProductionMail(reader: EnvReader, config: Config): void {
   );
 }
 
+/** CRON_THROTTLE (tiers) or its one-tier spelling CRON_THROTTLE_MAX / CRON_THROTTLE_WINDOW; not both. */
+function parseThrottle(reader: EnvReader): readonly ThrottleTier[] {
+  const tiers = reader.raw('CRON_THROTTLE');
+  const max = reader.raw('CRON_THROTTLE_MAX');
+  const window = reader.raw('CRON_THROTTLE_WINDOW');
+  if (tiers !== undefined) {
+    if (max !== undefined || window !== undefined) {
+      throw new ConfigError('CRON_THROTTLE', 'is set together with CRON_THROTTLE_MAX/CRON_THROTTLE_WINDOW; keep one spelling, e.g. CRON_THROTTLE=10/10m,1/1m');
+    }
+    return parseThrottleTiers(tiers);
+  }
+  if (max === undefined && window === undefined) return DEFAULT_THROTTLE;
+  const first = DEFAULT_THROTTLE[0] as ThrottleTier;
+  return [
+    {
+      max: reader.integer('CRON_THROTTLE_MAX', first.max, { min: 1 }),
+      windowSeconds: reader.integer('CRON_THROTTLE_WINDOW', first.windowSeconds, { min: 1 }),
+    },
+  ];
+}
+
 export interface LoadConfigOptions {
   /** Defaults to process.env (plus `.env` when the CLI loaded it). */
   readonly env?: Env;
@@ -306,7 +338,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     bodyLimit: reader.integer('BODY_LIMIT', 64 * 1024, { min: 1024 }),
     secretKey: secret.value,
     secretKeySource: secret.source,
-    trustProxy: reader.boolean('TRUST_PROXY', false),
+    trustProxy: parseTrustProxy(reader.raw('TRUST_PROXY')),
     allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : [new URL(publicUrl).origin],
     cookies: {
       secure: reader.boolean('COOKIE_SECURE', true),
@@ -330,6 +362,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       },
       loginThrottle: {
         accountFreeFailures: reader.integer('LOGIN_ACCOUNT_FREE_FAILURES', 5, { min: 1 }),
+        accountFirstLockSeconds: reader.integer('LOGIN_ACCOUNT_FIRST_LOCK', 1, { min: 1, max: 86_400 }),
         accountMaxLockSeconds: reader.integer('LOGIN_ACCOUNT_MAX_LOCK', 900, { min: 1 }),
         ipMaxFailures: reader.integer('LOGIN_IP_MAX_FAILURES', 100, { min: 1 }),
         ipWindowSeconds: reader.integer('LOGIN_IP_WINDOW', 900, { min: 1 }),
@@ -365,8 +398,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       secrets: parseCronSecrets(reader, production),
       allowQueryToken: reader.boolean('CRON_ALLOW_QUERY_TOKEN', false),
       ipAllowlist: reader.list('CRON_IP_ALLOWLIST'),
-      throttleMax: reader.integer('CRON_THROTTLE_MAX', 10, { min: 1 }),
-      throttleWindowSeconds: reader.integer('CRON_THROTTLE_WINDOW', 600, { min: 1 }),
+      throttle: parseThrottle(reader),
     },
     scheduler: {
       enabled: reader.boolean('SCHEDULER', true),
@@ -383,6 +415,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       tickMs: reader.integer('PRESENCE_TICK_MS', 250, { min: 10, max: 10_000 }),
       heartbeatMs: reader.integer('PRESENCE_HEARTBEAT_MS', 10_000, { min: 50 }),
       instanceTimeoutMs: reader.integer('PRESENCE_INSTANCE_TIMEOUT_MS', 30_000, { min: 100 }),
+      maxConnectionsPerUser: reader.integer('PRESENCE_MAX_CONNECTIONS_PER_USER', 20, { min: 1, max: 10_000 }),
+      visibility: reader.oneOf('PRESENCE_VISIBILITY', ['self-and-admins', 'signed-in'] as const, 'self-and-admins'),
     },
     alerts: {
       webhookUrl: reader.url('ALERT_WEBHOOK_URL', ['http:', 'https:']),

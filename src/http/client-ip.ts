@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 
-/** What Fastify's `trustProxy` option accepts (curfew passes TRUST_PROXY's value). */
-export type TrustProxy = boolean | number | string | readonly string[];
+/** What Fastify's `trustProxy` option gets from curfew: `fastifyTrustProxy(TRUST_PROXY)` (trust-proxy.ts). */
+export type FastifyTrustProxy = boolean | readonly string[] | ((address: string, hop: number) => boolean);
 
 /** `(req) => client IP` as Fastify's `request.ip` computes it. */
 export type ClientIp = (req: IncomingMessage) => string | undefined;
@@ -14,7 +14,7 @@ export type ClientIp = (req: IncomingMessage) => string | undefined;
  * decide on the same address the routes see. Without a trusted proxy it is
  * the socket's peer.
  */
-export function clientIpResolver(trustProxy: TrustProxy): ClientIp {
+export function clientIpResolver(trustProxy: FastifyTrustProxy): ClientIp {
   if (trustProxy === false) return (req) => req.socket.remoteAddress;
   const trust = trustFunction(trustProxy);
   return (req) => {
@@ -23,11 +23,9 @@ export function clientIpResolver(trustProxy: TrustProxy): ClientIp {
   };
 }
 
-/** Mirrors Fastify 5's getTrustProxyFn (lib/request.js). */
-function trustFunction(trustProxy: Exclude<TrustProxy, false>): (address: string, hop: number) => boolean {
+/** Mirrors Fastify 5's getTrustProxyFn (lib/request.js) for the forms curfew passes. */
+function trustFunction(trustProxy: Exclude<FastifyTrustProxy, false>): (address: string, hop: number) => boolean {
   if (trustProxy === true) return () => true;
-  // Fastify fails closed on a bare hop count: the peer cannot be validated.
-  if (typeof trustProxy === 'number') return () => false;
-  if (typeof trustProxy === 'string') return proxyAddr.compile(trustProxy.split(',').map((value) => value.trim()));
+  if (typeof trustProxy === 'function') return trustProxy;
   return proxyAddr.compile([...trustProxy]);
 }

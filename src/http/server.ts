@@ -21,6 +21,7 @@ import { installOpsGuard } from './ops-guard.js';
 import { ConnectionDrain } from './shutdown.js';
 import { clientErrorHandler, serverTimeouts } from './timeouts.js';
 import { guardUpgrades } from './upgrade-guard.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 
 const MAX_PARAM_LENGTH = 500;
 
@@ -40,7 +41,7 @@ export async function buildHttpServer(ctx: HttpContext, drain: ConnectionDrain =
   const { config } = ctx;
   const triggerRoutes = new TriggerRouteTable(MAX_PARAM_LENGTH);
   // One trust setting for Fastify's request.ip and the early answers' client address.
-  const trustProxy = config.trustProxy;
+  const trustProxy = fastifyTrustProxy(config.trustProxy);
   const accessLog = new AccessLog(ctx.logger);
   const early = {
     ctx,

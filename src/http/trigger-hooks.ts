@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Authenticated, GuardRefusal, TriggerGuard } from '../triggers/guard.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../triggers/signature.js';
 import { errorAnswer, sendErrorAnswer } from './error-answer.js';
+import { throttleRoute } from '../triggers/throttle-key.js';
 
 const EMPTY = Buffer.alloc(0);
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
@@ -40,20 +41,8 @@ function queryToken(request: FastifyRequest): string | undefined {
   return typeof token === 'string' ? token : '';
 }
 
-/** The throttle bucket: the path without query or trailing slash, so each job has its own budget. */
-function throttleBucket(url: string): string {
-  let path = url.split('?')[0] ?? url;
-  try {
-    // `/cron/jobs/a%2Db/run` is the same job as `/cron/jobs/a-b/run`: one budget.
-    path = decodeURIComponent(path);
-  } catch {
-    // Malformed escapes never reach a handler (400); keep the raw path as the bucket.
-  }
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-
-/** The guard's view of a Fastify request. */
-export function guardedRequest(request: FastifyRequest) {
+/** The guard's view of a Fastify request; `job` names the job a per-job route runs. */
+export function guardedRequest(request: FastifyRequest, job?: (request: FastifyRequest) => string | undefined) {
   return {
     method: request.method,
     url: request.url,
@@ -61,9 +50,12 @@ export function guardedRequest(request: FastifyRequest) {
     queryToken: queryToken(request),
     body: rawBodies.get(request) ?? EMPTY,
     ip: request.ip,
-    // Computed only when the throttle asks: refusals never need it.
+    // Computed only when the throttle asks: refusals never need it. Keyed by the route, not the raw target (issue 16 #11).
     get route() {
-      return throttleBucket(request.url);
+      return throttleRoute(request.routeOptions.url ?? request.url, request.params);
+    },
+    get job() {
+      return job?.(request);
     },
   };
 }
@@ -84,7 +76,11 @@ const authenticated = new WeakMap<FastifyRequest, Authenticated>();
  */
 export function triggerHooks(
   services: { readonly triggers: TriggerGuard; readonly metrics: Metrics },
-  options: { readonly throttled?: boolean } = {},
+  options: {
+    readonly throttled?: boolean;
+    /** The job a per-job route runs, for X-Curfew-Slot checks (default: none, /cron/run and /cron/status). */
+    readonly job?: (request: FastifyRequest) => string | undefined;
+  } = {},
 ): { onRequest: onRequestAsyncHookHandler; preValidation: preValidationAsyncHookHandler } {
   const throttled = options.throttled ?? true;
   return {
@@ -96,7 +92,7 @@ export function triggerHooks(
     },
     preValidation: async function triggerAdmission(request, reply) {
       const pre = authenticated.get(request);
-      const decision = await services.triggers.admit(guardedRequest(request), { throttled, ...(pre ? { authenticated: pre } : {}) });
+      const decision = await services.triggers.admit(guardedRequest(request, options.job), { throttled, ...(pre ? { authenticated: pre } : {}) });
       if (decision.ok) return;
       return sendRefusal(services, reply, decision);
     },

@@ -17,6 +17,7 @@ export class Metrics {
   readonly lastSuccess: Gauge<'job'>;
   readonly triggerRejections: Counter<'code'>;
   private statusSource: StatusSource | undefined;
+  private passwordChecks: (() => number) | undefined;
 
   /** `defaultMetrics` adds process/heap/event-loop metrics (default true). */
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
@@ -59,12 +60,29 @@ export class Metrics {
       labelNames: ['code'],
       registers,
     });
+    new Counter({
+      name: 'curfew_password_checks_total',
+      help: 'Password hashes verified by this instance (login attempts that passed the limiter).',
+      registers,
+      collect() {
+        const value = metrics.passwordChecks?.();
+        if (value !== undefined) {
+          this.reset();
+          this.inc(value);
+        }
+      },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'curfew_' });
   }
 
   /** Where the late and last-success gauges read from; set once the jobs service exists. */
   setStatusSource(source: StatusSource): void {
     this.statusSource = source;
+  }
+
+  /** Where `curfew_password_checks_total` reads its count (the PasswordHasher's `checks`). */
+  countPasswordChecks(source: () => number): void {
+    this.passwordChecks = source;
   }
 
   /** Reads lateness from `jobs` at scrape time and counts every run it finishes. */

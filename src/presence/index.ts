@@ -7,9 +7,11 @@ import type { Logger } from '../logger.js';
 import { PresenceService } from './presence-service.js';
 import { checkInactiveUsers } from './sweep.js';
 import type { PresenceBus } from './types.js';
+import { visibilityRule } from './visibility.js';
 
 export { PresenceService } from './presence-service.js';
 export { InProcessBus } from './in-process-bus.js';
+export { visibilityRule, type PresenceVisibility } from './visibility.js';
 export type * from './types.js';
 
 export interface CreatePresenceOptions {
@@ -36,6 +38,7 @@ export function createPresence(options: CreatePresenceOptions): { service: Prese
     tickMs: settings.tickMs,
     heartbeatMs: settings.heartbeatMs,
   });
+  service.setVisibility(visibilityRule(settings.visibility));
   const sweep = checkInactiveUsers({
     repository,
     bus,

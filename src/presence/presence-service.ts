@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import type { PresenceRepository } from '../db/repositories/presence.js';
 import type { Logger } from '../logger.js';
 import { DiffBatch } from './diff-batch.js';
-import type { ConnectionHandle, PresenceBus, PresenceDiff, PresenceSink, PresenceStatus, VisibilityFn } from './types.js';
+import type { ConnectionHandle, PresenceBus, PresenceDiff, PresenceSink, PresenceStatus, PresenceViewer, VisibilityFn } from './types.js';
+import { seesEveryone } from './visibility.js';
 
 export interface PresenceServiceOptions {
   readonly repository: PresenceRepository;
@@ -25,6 +26,7 @@ export interface PresenceServiceOptions {
 interface LocalConnection {
   readonly id: string;
   readonly userId: number;
+  readonly role: PresenceViewer['role'];
   readonly sink: PresenceSink;
   /** False after an offline event for the user (a sweep); the next message re-attaches. */
   attached: boolean;
@@ -63,9 +65,19 @@ export class PresenceService {
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
   }
 
-  /** Restricts who receives whose status changes (default: everyone sees everyone). */
+  /** Restricts who sees whose status, in pushes and lists (default: everyone sees everyone; see visibility.ts). */
   setVisibility(fn: VisibilityFn | undefined): void {
     this.visibility = fn;
+  }
+
+  /** May `viewer` see `subjectId`? */
+  canSee(viewer: PresenceViewer, subjectId: number): boolean {
+    return this.visibility === undefined || this.visibility(viewer, subjectId);
+  }
+
+  /** Local sockets of one user on this instance. */
+  localConnectionsOf(userId: number): number {
+    return this.byUser.get(userId)?.size ?? 0;
   }
 
   /** Open sockets on this instance. */
@@ -73,19 +85,20 @@ export class PresenceService {
     return this.connections.size;
   }
 
-  /** Registers an authenticated socket: the user is online from now on. */
-  async connect(userId: number, sink: PresenceSink): Promise<ConnectionHandle> {
-    const local: LocalConnection = { id: randomUUID(), userId, sink, attached: true, closed: false };
+  /** Registers an authenticated socket: the user is online from now on. `role` decides what it is shown. */
+  async connect(userId: number, sink: PresenceSink, role: PresenceViewer['role'] = 'user'): Promise<ConnectionHandle> {
+    const local: LocalConnection = { id: randomUUID(), userId, role, sink, attached: true, closed: false };
     this.connections.set(local.id, local);
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(local);
     this.pendingOffline.delete(userId);
     this.lastTouch.set(userId, this.options.clock.now());
-    await this.track(this.serial(userId, () => this.attach(local)));
+    const activeConnections = await this.track(this.serial(userId, () => this.attach(local)));
     return {
       id: local.id,
       userId,
+      activeConnections,
       activity: () => this.activity(local),
       close: () => this.track(this.disconnect(local)),
     };
@@ -109,7 +122,19 @@ export class PresenceService {
   async status(userId: number): Promise<PresenceStatus> {
     const row = await this.options.repository.find(userId);
     if (!row) return { id: userId, online: false, last_seen_at: null, active_connections: 0 };
-    return { id: userId, online: row.online === 1, last_seen_at: row.last_seen_at, active_connections: row.active_connections };
+    return { id: userId, online: row.online === 1, last_seen_at: isoTime(row.last_seen_at), active_connections: row.active_connections };
+  }
+
+  /**
+   * Online users `viewer` may see, by ascending id after `afterId`; `next` is
+   * the cursor for the following page. A viewer who sees only themself gets
+   * their own status when online.
+   */
+  async listVisible(viewer: PresenceViewer, afterId: number, limit: number): Promise<{ results: PresenceStatus[]; next: number | null }> {
+    if (seesEveryone(this.visibility, viewer)) return this.listOnline(afterId, limit);
+    if (viewer.userId <= afterId) return { results: [], next: null };
+    const own = await this.status(viewer.userId);
+    return { results: own.online ? [own] : [], next: null };
   }
 
   /** Online users by ascending id after `afterId`; `next` is the cursor for the following page. */
@@ -118,7 +143,7 @@ export class PresenceService {
     const page = rows.slice(0, limit).map((row) => ({
       id: Number(row.user_id),
       online: true,
-      last_seen_at: row.last_seen_at,
+      last_seen_at: isoTime(row.last_seen_at),
       active_connections: row.active_connections,
     }));
     const last = page[page.length - 1];
@@ -177,11 +202,12 @@ export class PresenceService {
     await this.options.bus.close();
   }
 
-  private async attach(local: LocalConnection): Promise<void> {
+  private async attach(local: LocalConnection): Promise<number> {
     const { repository, instanceId, clock } = this.options;
     const result = await repository.openConnection({ id: local.id, userId: local.userId, instanceId, now: clock.now() });
     local.attached = true;
     if (result.cameOnline) this.toPublish.add({ online: [local.userId], offline: [] });
+    return result.activeConnections;
   }
 
   private activity(local: LocalConnection): void {
@@ -249,8 +275,9 @@ export class PresenceService {
       return;
     }
     for (const local of this.connections.values()) {
-      const online = diff.online.filter((id) => visibility(local.userId, id));
-      const offline = diff.offline.filter((id) => visibility(local.userId, id));
+      const viewer = { userId: local.userId, role: local.role };
+      const online = diff.online.filter((id) => visibility(viewer, id));
+      const offline = diff.offline.filter((id) => visibility(viewer, id));
       if (online.length + offline.length > 0) this.safeSend(local, JSON.stringify({ type: 'presence', online, offline }));
     }
   }
@@ -296,4 +323,9 @@ export class PresenceService {
     );
     return promise;
   }
+}
+
+/** Epoch ms (a bigint column may arrive as a string) as ISO 8601, or null. */
+function isoTime(ms: number | string | null): string | null {
+  return ms === null ? null : new Date(Number(ms)).toISOString();
 }

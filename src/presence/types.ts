@@ -24,14 +24,20 @@ export interface PresenceSink {
   send(text: string): void;
 }
 
-/** May `viewerId` see `subjectId`'s status? Default: everyone sees everyone. */
-export type VisibilityFn = (viewerId: number, subjectId: number) => boolean;
+/** Who is looking: the signed-in user and their role. */
+export interface PresenceViewer {
+  readonly userId: number;
+  readonly role: 'user' | 'admin';
+}
 
-/** A user's presence as the REST routes answer it. */
+/** May `viewer` see `subjectId`'s status? (src/presence/visibility.ts; undefined rule: everyone sees everyone.) */
+export type VisibilityFn = (viewer: PresenceViewer, subjectId: number) => boolean;
+
+/** A user's presence as the REST routes answer it (times ISO 8601, like every other route). */
 export interface PresenceStatus {
   readonly id: number;
   readonly online: boolean;
-  readonly last_seen_at: number | null;
+  readonly last_seen_at: string | null;
   readonly active_connections: number;
 }
 
@@ -39,6 +45,8 @@ export interface PresenceStatus {
 export interface ConnectionHandle {
   readonly id: string;
   readonly userId: number;
+  /** The user's open connections on every instance right after this one opened (the per-user cap's count). */
+  readonly activeConnections: number;
   /** The client did something (a message): activity, and re-attach after a sweep. */
   activity(): void;
   /** The socket closed; the user goes offline after the grace if it was their last. */

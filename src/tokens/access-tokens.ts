@@ -38,6 +38,12 @@ export interface AccessTokenOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
+  /**
+   * Tolerance in seconds for `iat` in the future and for `exp - iat` above
+   * `ttlSeconds` (instances with a different ACCESS_TOKEN_TTL during a
+   * rolling change; default 60).
+   */
+  readonly skewSeconds?: number;
   /** Verified tokens kept in memory (default 10,000). */
   readonly cacheSize?: number;
 }
@@ -49,7 +55,7 @@ export interface AccessTokenOptions {
  * view is still consulted on every cache hit.
  */
 export class AccessTokens {
-  private readonly cache: TokenCache<AccessClaims>;
+  private readonly cache: TokenCache<CachedClaims>;
 
   constructor(
     private readonly keys: KeyRing,
@@ -80,10 +86,10 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessClaims | undefined> {
     const cached = this.verifyCached(token);
     if (cached !== null) return cached;
-    const claims = await this.verifySignature(token, this.clock.now());
-    if (claims === undefined) return undefined;
-    this.cache.set(token, claims);
-    return this.unrevoked(claims);
+    const verified = await this.verifySignature(token, this.clock.now());
+    if (verified === undefined) return undefined;
+    this.cache.set(token, verified);
+    return this.unrevoked(verified.claims);
   }
 
   /**
@@ -93,19 +99,26 @@ export class AccessTokens {
    * only verify() can tell.
    */
   verifyCached(token: string): AccessClaims | undefined | null {
-    const claims = this.cache.get(token, this.clock.now());
-    return claims === undefined ? null : this.unrevoked(claims);
+    const entry = this.cache.get(token, this.clock.now());
+    if (entry === undefined) return null;
+    // A key retired past its window (or gone from the database) takes its cached tokens with it.
+    if (!this.keys.accepts(entry.kid)) {
+      this.cache.delete(token);
+      return undefined;
+    }
+    return this.unrevoked(entry.claims);
   }
 
   private unrevoked(claims: AccessClaims): AccessClaims | undefined {
     return this.revocations.isRevoked(claims.sessionId, claims.userId, claims.sessionCreatedAt) ? undefined : claims;
   }
 
-  private async verifySignature(token: string, now: number): Promise<AccessClaims | undefined> {
+  private async verifySignature(token: string, now: number): Promise<CachedClaims | undefined> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(
+      ({ payload, protectedHeader: { kid } } = await jwtVerify(
         token,
         async (header) => {
           const key = header.kid === undefined ? undefined : await this.keys.publicKey(header.kid);
@@ -125,8 +138,30 @@ export class AccessTokens {
       // Bad signature, expired, malformed, unknown kid: all simply "not a valid token".
       return undefined;
     }
-    return parseClaims(payload);
+    if (kid === undefined || !this.withinLifetime(payload, now)) return undefined;
+    const claims = parseClaims(payload);
+    return claims === undefined ? undefined : { claims, kid, expiresAt: claims.expiresAt };
   }
+
+  /**
+   * No token lives longer than this service issues them: `exp - iat` at most
+   * the access TTL plus the skew, and `iat` not in the future (beyond the
+   * skew). A token minted with a year's lifetime by a leaked key is refused
+   * even while the key is still accepted.
+   */
+  private withinLifetime(payload: JWTPayload, now: number): boolean {
+    const { iat, exp } = payload;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return false;
+    const skew = this.options.skewSeconds ?? 60;
+    return exp - iat <= this.options.ttlSeconds + skew && iat <= now / 1000 + skew;
+  }
+}
+
+/** A verified token in the cache: its claims and the key that signed it. */
+interface CachedClaims {
+  readonly claims: AccessClaims;
+  readonly kid: string;
+  readonly expiresAt: number;
 }
 
 function parseClaims(payload: JWTPayload): AccessClaims | undefined {

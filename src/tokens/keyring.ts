@@ -35,6 +35,8 @@ export interface KeyRingOptions {
 export class KeyRing {
   private current: SigningKey | undefined;
   private publicKeys = new Map<string, CryptoKey>();
+  /** kid -> retired_at (null while current), for the keys in `publicKeys`. */
+  private retiredAt = new Map<string, number | null>();
   private lastUnknownKidReload = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -54,13 +56,31 @@ export class KeyRing {
   async reload(): Promise<void> {
     const rows = await this.repository.listPublishable(this.clock.now() - this.options.publishRetiredForMs);
     const publicKeys = new Map<string, CryptoKey>();
-    for (const row of rows) publicKeys.set(row.kid, (await importJWK(JSON.parse(row.public_jwk) as JWK, SIGNING_ALG)) as CryptoKey);
+    const retiredAt = new Map<string, number | null>();
+    for (const row of rows) {
+      publicKeys.set(row.kid, (await importJWK(JSON.parse(row.public_jwk) as JWK, SIGNING_ALG)) as CryptoKey);
+      retiredAt.set(row.kid, row.retired_at === null ? null : Number(row.retired_at));
+    }
     const currentRow = rows.find((row) => row.retired_at === null);
     if (currentRow && currentRow.kid !== this.current?.kid) {
       const pem = this.encryption.decrypt(currentRow.private_key_enc, currentRow.kid);
       this.current = { kid: currentRow.kid, privateKey: await importPKCS8(pem, SIGNING_ALG) };
     }
     this.publicKeys = publicKeys;
+    this.retiredAt = retiredAt;
+  }
+
+  /**
+   * True while tokens signed with `kid` may be accepted: the key is current,
+   * or was retired less than `publishRetiredForMs` ago, by the injected clock
+   * at the moment of asking (not at the last reload). Cached verifications
+   * consult this on every hit, so a token outlives neither its key's
+   * retirement window nor the key's removal at a reload (issue 16 #12).
+   */
+  accepts(kid: string): boolean {
+    const retired = this.retiredAt.get(kid);
+    if (retired === undefined) return false;
+    return retired === null || retired > this.clock.now() - this.options.publishRetiredForMs;
   }
 
   /** The current signing key; throws before init(). */
@@ -75,7 +95,7 @@ export class KeyRing {
    */
   async publicKey(kid: string): Promise<CryptoKey | undefined> {
     const known = this.publicKeys.get(kid);
-    if (known) return known;
+    if (known) return this.accepts(kid) ? known : undefined;
     const wall = performance.now();
     if (wall - this.lastUnknownKidReload < (this.options.unknownKidReloadMs ?? 1000)) return undefined;
     this.lastUnknownKidReload = wall;

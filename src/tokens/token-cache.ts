@@ -26,6 +26,10 @@ export class TokenCache<T extends { readonly expiresAt: number }> {
     this.entries.set(token, value);
   }
 
+  delete(token: string): void {
+    this.entries.delete(token);
+  }
+
   get size(): number {
     return this.entries.size;
   }

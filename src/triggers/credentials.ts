@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, safeEqual, signRequest } from './signature.js';
+import { NONCE_HEADER, NONCE_PATTERN, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, safeEqual, signRequest } from './signature.js';
 
 /** Which credential a trigger request carried. Never holds the secret itself in logs. */
 export type CredentialKind = 'signature' | 'bearer' | 'header' | 'query';
@@ -17,10 +17,10 @@ export interface TriggerRequest {
 }
 
 export type CredentialResult =
-  | { readonly ok: true; readonly kind: CredentialKind; readonly replay?: { readonly signature: string; readonly expiresAt: number } }
+  | { readonly ok: true; readonly kind: CredentialKind; readonly replay?: { readonly nonce: string; readonly expiresAt: number } }
   | { readonly ok: false; readonly code: 'CRON_UNAUTHORIZED' | 'SIGNATURE_EXPIRED'; readonly message: string };
 
-/** Extra time a used signature is kept beyond its window, to absorb clock skew between instances. */
+/** Extra time a used nonce is kept beyond its window, to absorb clock skew between instances. */
 const REPLAY_MARGIN_MS = 60_000;
 
 const digestCache = new WeakMap<readonly string[], readonly string[]>();
@@ -67,7 +67,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  * the database. The first credential present decides, in order of
  * preference: signature headers, `Authorization: Bearer`, `X-Cron-Secret`,
  * `?token=` (only when `allowQueryToken`). A valid signature additionally
- * returns the replay key the caller must claim before running anything.
+ * returns its nonce (the replay key) the caller must claim before running anything.
  */
 export function checkCredential(
   request: TriggerRequest,
@@ -110,9 +110,17 @@ function checkSignature(
   if (signature === undefined || timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) {
     return denied(`A signed request needs both ${TIMESTAMP_HEADER} (unix seconds) and ${SIGNATURE_HEADER}.`);
   }
+  if (!signature.startsWith('v2=')) {
+    return denied('Only v2 signatures are accepted (with X-Curfew-Nonce); curfew trigger signs them, see docs/triggers.md.');
+  }
+  const nonce = request.header(NONCE_HEADER);
+  if (nonce === undefined || !NONCE_PATTERN.test(nonce)) {
+    return denied('A signed request needs X-Curfew-Nonce: 16 to 128 random characters (A-Z, a-z, 0-9, _ or -), new for every request.');
+  }
+  const parts = { nonce, slot: request.header(SLOT_HEADER) };
   let valid = false;
   for (const secret of secrets) {
-    valid = safeEqual(signature, signRequest(secret, request.method, request.url, timestamp, request.body)) || valid;
+    valid = safeEqual(signature, signRequest(secret, request.method, request.url, timestamp, request.body, parts)) || valid;
   }
   if (!valid) return denied('The request signature is not valid.');
   // Checked only after the MAC, so strangers learn nothing about our clock.
@@ -125,7 +133,7 @@ function checkSignature(
       message: `The signature timestamp is more than ${SIGNATURE_WINDOW_SECONDS} seconds away from the server's time.`,
     };
   }
-  return { ok: true, kind: 'signature', replay: { signature, expiresAt: signedAt + windowMs + REPLAY_MARGIN_MS } };
+  return { ok: true, kind: 'signature', replay: { nonce, expiresAt: signedAt + windowMs + REPLAY_MARGIN_MS } };
 }
 
 function denied(message: string): CredentialResult {

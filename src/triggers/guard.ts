@@ -2,12 +2,14 @@ import type { Clock } from '../clock.js';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { checkCredential, type CredentialKind, type CredentialResult, type TriggerRequest } from './credentials.js';
 import type { IpAllowlist } from './ip-allowlist.js';
-import { throttle, type ThrottleStore } from './throttle.js';
+import { SLOT_HEADER_NAME, parseSlot, type SlotSource } from './slot.js';
+import { SLOT_HEADER } from './signature.js';
+import { throttleTiers, type ThrottleLimit, type ThrottleStore } from './throttle.js';
 
-/** Where accepted signatures are remembered (the database, across instances). */
-export interface SignatureStore {
-  /** False when the signature was already claimed; race-safe. */
-  claim(signature: string, expiresAt: number): Promise<boolean>;
+/** Where accepted nonces of signed requests are remembered (the database, across instances). */
+export interface NonceStore {
+  /** False when the nonce was already claimed; race-safe. */
+  claim(nonce: string, expiresAt: number): Promise<boolean>;
   prune(now: number): Promise<number>;
 }
 
@@ -17,13 +19,13 @@ export interface TriggerGuardOptions {
   /** Accept `?token=` (default false in config). */
   readonly allowQueryToken: boolean;
   readonly allowlist: IpAllowlist;
-  /** Requests per window per route and caller (config default 10). */
-  readonly throttleMax: number;
-  /** Window length in ms (config default 600 000). */
-  readonly throttleWindowMs: number;
+  /** Throttle tiers, each per route and caller, all enforced (config default 30 per 600 000 ms). */
+  readonly throttle: readonly ThrottleLimit[];
   readonly clock: Clock;
   readonly throttleStore: ThrottleStore;
-  readonly signatureStore: SignatureStore;
+  readonly nonceStore: NonceStore;
+  /** The slot a per-job route would run now, for X-Curfew-Slot (default: no slot checks). */
+  readonly slots?: SlotSource;
   /** How often expired throttle and signature rows are deleted (default 60 000 ms). */
   readonly pruneEveryMs?: number;
 }
@@ -50,8 +52,10 @@ function refuse(code: ErrorCode, message: string, headers: Readonly<Record<strin
 export interface GuardedRequest extends TriggerRequest {
   /** Client IP (already resolved through X-Forwarded-For when the proxy is trusted). */
   readonly ip: string;
-  /** Throttle bucket: the request path without query, e.g. `/cron/jobs/flush-expired-tokens/run`. */
+  /** Throttle bucket: the route with its parameters, e.g. `/cron/jobs/flush-expired-tokens/run` (throttle-key.ts). */
   readonly route: string;
+  /** The job a per-job route runs (its `:name`, or the alias's job); undefined for /cron/run and /cron/status. */
+  readonly job?: string | undefined;
 }
 
 /**
@@ -62,8 +66,13 @@ export interface GuardedRequest extends TriggerRequest {
  * 2. the caller IP is in CRON_IP_ALLOWLIST (when set), else 403 IP_NOT_ALLOWED;
  * 3. the credential is valid, else 401 (CRON_UNAUTHORIZED / SIGNATURE_EXPIRED).
  *    Steps 1-3 are pure: a stranger causes no database write at all;
- * 4. a signature was not used before (one insert), else 401 SIGNATURE_REPLAYED;
- * 5. the caller is within the throttle (one upsert), else 429 RATE_LIMITED.
+ * 4. an X-Curfew-Slot header parses, else 400 VALIDATION_FAILED naming it, and
+ *    on a per-job route names the slot the server would run now, else 401
+ *    SLOT_MISMATCH (pure as well: the schedule is in memory);
+ * 5. a signed request's nonce was not used before (one insert), else 401
+ *    SIGNATURE_REPLAYED;
+ * 6. the caller is within every throttle tier (one upsert each), else 429
+ *    RATE_LIMITED with the refusing tier's Retry-After.
  *
  * Authentication comes before the throttle so a stranger can neither write
  * rows nor spend a legitimate caller's budget.
@@ -91,17 +100,15 @@ export class TriggerGuard {
     const result = options.authenticated ?? this.authenticate(request);
     if (!result.ok) return result;
     const now = this.options.clock.now();
+    const slotRefusal = this.checkSlot(request, now);
+    if (slotRefusal !== undefined) return slotRefusal;
     await this.pruneWhenDue(now);
     if (result.replay !== undefined) {
-      const fresh = await this.options.signatureStore.claim(result.replay.signature, result.replay.expiresAt);
-      if (!fresh) return refuse('SIGNATURE_REPLAYED', 'This signature was already used; sign each request anew.');
+      const fresh = await this.options.nonceStore.claim(result.replay.nonce, result.replay.expiresAt);
+      if (!fresh) return refuse('SIGNATURE_REPLAYED', 'This nonce was already used; sign each request anew with a new X-Curfew-Nonce.');
     }
     if (options.throttled) {
-      const decision = await throttle(
-        this.options.throttleStore,
-        { route: request.route, caller: request.ip },
-        { max: this.options.throttleMax, windowMs: this.options.throttleWindowMs, now },
-      );
+      const decision = await throttleTiers(this.options.throttleStore, { route: request.route, caller: request.ip }, this.options.throttle, now);
       if (!decision.allowed) {
         return refuse('RATE_LIMITED', `Too many trigger requests; try again in ${decision.retryAfterSeconds} s.`, {
           'retry-after': String(decision.retryAfterSeconds),
@@ -128,10 +135,39 @@ export class TriggerGuard {
     return result.ok ? result : refuse(result.code, result.message);
   }
 
+  /**
+   * The slot a per-job trigger for `job` would run now, the value to sign
+   * as X-Curfew-Slot; undefined for an unknown job (or without a slot source),
+   * null when its schedule has no slot yet.
+   */
+  currentSlot(job: string): number | null | undefined {
+    return this.options.slots?.(job, this.options.clock.now());
+  }
+
+  /**
+   * Step 4. The slot is judged only on per-job routes (where `request.job`
+   * is set) and only when the job exists (an unknown job is the route's 404).
+   */
+  private checkSlot(request: GuardedRequest, now: number): GuardRefusal | undefined {
+    const header = request.header(SLOT_HEADER);
+    if (header === undefined) return undefined;
+    const slot = parseSlot(header);
+    if (slot === undefined) {
+      return refuse('VALIDATION_FAILED', `${SLOT_HEADER_NAME} must be an ISO 8601 UTC instant such as 2026-04-01T08:00:00Z.`);
+    }
+    if (request.job === undefined || this.options.slots === undefined) return undefined;
+    const expected = this.options.slots(request.job, now);
+    if (expected === undefined) return undefined;
+    if (expected !== slot) {
+      return refuse('SLOT_MISMATCH', `${SLOT_HEADER_NAME} names a slot this job would not run now; ask for the current slot and sign again.`);
+    }
+    return undefined;
+  }
+
   private async pruneWhenDue(now: number): Promise<void> {
     if (now < this.nextPruneAt) return;
     this.nextPruneAt = now + (this.options.pruneEveryMs ?? 60_000);
     await this.options.throttleStore.prune(now);
-    await this.options.signatureStore.prune(now);
+    await this.options.nonceStore.prune(now);
   }
 }

@@ -32,3 +32,38 @@ export async function throttle(
     retryAfterSeconds: Math.max(1, Math.ceil((end - limits.now) / 1000)),
   };
 }
+
+/** One tier of a throttle: `max` requests per `windowMs`. */
+export interface ThrottleLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Several fixed-window tiers at once (CRON_THROTTLE=10/10m,1/1m), all of
+ * which must allow the request. Tiers are counted from the shortest window
+ * to the longest (one atomic upsert each, so every tier holds across
+ * instances), stopping at the first that refuses: a caller retrying too
+ * early is refused by the short tier without spending the long tier's
+ * budget. Refused: the Retry-After of the tier that refused. Each tier's
+ * counter is its own row (the window is part of the bucket key), so windows
+ * of different lengths starting at the same instant never share a count.
+ */
+export async function throttleTiers(
+  store: ThrottleStore,
+  key: { readonly route: string; readonly caller: string },
+  tiers: readonly ThrottleLimit[],
+  now: number,
+): Promise<ThrottleDecision> {
+  let last: ThrottleDecision = { allowed: true, count: 0, retryAfterSeconds: 1 };
+  for (const tier of [...tiers].sort((x, y) => x.windowMs - y.windowMs)) {
+    last = await throttle(store, { route: tierBucket(key.route, tier, tiers.length), caller: key.caller }, { max: tier.max, windowMs: tier.windowMs, now });
+    if (!last.allowed) return last;
+  }
+  return last;
+}
+
+/** One tier keeps the plain route as its bucket; with several, each tier's window is appended (`/cron/run@60s`). */
+function tierBucket(route: string, tier: ThrottleLimit, count: number): string {
+  return count === 1 ? route : `${route}@${Math.round(tier.windowMs / 1000)}s`;
+}

@@ -11,6 +11,8 @@ const MAX_PAYLOAD = 4096;
 const REVOCATION_CHECK_MS = 1000;
 /** Close code for a socket whose session ended (4000-4999 is the application range). */
 export const SESSION_REVOKED_CLOSE = 4001;
+/** Close code for a socket refused because its user already has PRESENCE_MAX_CONNECTIONS_PER_USER open. */
+export const TOO_MANY_CONNECTIONS_CLOSE = 4008;
 
 interface SocketState {
   answered: boolean;
@@ -27,7 +29,9 @@ interface SocketState {
  * did not answer the previous ping. Every client frame counts as activity.
  * A socket whose session is revoked (logout, revoke, logout-all-users) is
  * closed with 4001 within a second of this instance's revocation view
- * learning of it, so a logged-out user does not stay online.
+ * learning of it, so a logged-out user does not stay online. A user may hold
+ * PRESENCE_MAX_CONNECTIONS_PER_USER sockets across all instances (default
+ * 20); a socket beyond that is closed at once with 4008 (the older ones stay).
  */
 export const wsRoutes: RouteModule = async (root, ctx) => {
   installAuth(root);
@@ -96,18 +100,33 @@ function socketRoute(app: FastifyInstance, ctx: HttpContext): void {
     },
     (socket, request) => {
       const auth = request.auth as NonNullable<typeof request.auth>;
+      const cap = ctx.config.presence.maxConnectionsPerUser;
+      // Cheap local check first; the cluster-wide count comes back from connect().
+      if (presence.localConnectionsOf(auth.userId) >= cap) {
+        socket.close(TOO_MANY_CONNECTIONS_CLOSE, 'too many connections');
+        return;
+      }
       const state: SocketState = { answered: true, sessionId: auth.sessionId, userId: auth.userId, sessionCreatedAt: auth.sessionCreatedAt };
       alive.set(socket, state);
       socket.on('pong', () => {
         state.answered = true;
       });
-      const handle = presence.connect(auth.userId, {
-        send: (text) => {
-          if (socket.readyState === socket.OPEN) socket.send(encode(text), { binary: false });
+      const handle = presence.connect(
+        auth.userId,
+        {
+          send: (text) => {
+            if (socket.readyState === socket.OPEN) socket.send(encode(text), { binary: false });
+          },
         },
-      });
+        auth.role,
+      );
       handle.then(
-        () => {
+        (opened) => {
+          if (opened.activeConnections > cap) {
+            alive.delete(socket);
+            socket.close(TOO_MANY_CONNECTIONS_CLOSE, 'too many connections');
+            return;
+          }
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'hello', user_id: auth.userId }));
         },
         (error: unknown) => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, safeEqual, signRequest } from '../../src/triggers/signature.js';
+import { NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, safeEqual, signRequest } from '../../src/triggers/signature.js';
 
 /**
  * A small real HTTP server on loopback that answers like curfew's trigger
@@ -25,6 +25,8 @@ export interface ForcedAnswer {
 
 export class FakeCurfew {
   readonly calls: RecordedCall[] = [];
+  /** Slots the slot route answered, in order. */
+  readonly slotsHandedOut: string[] = [];
   /** Answers to give to authenticated trigger calls, in order, before the normal answer. */
   readonly forced: ForcedAnswer[] = [];
   /** Body of a normal 2xx answer for /cron/jobs/<name>/run. */
@@ -58,6 +60,7 @@ export class FakeCurfew {
   /** Forgets calls, forced answers, seen signatures and switches. */
   reset(): void {
     this.calls.length = 0;
+    this.slotsHandedOut.length = 0;
     this.forced.length = 0;
     this.usedSignatures.clear();
     this.jobStatus = 'ok';
@@ -66,7 +69,7 @@ export class FakeCurfew {
 
   /** Calls that reached a trigger route (not the CSRF token route). */
   triggerCalls(): RecordedCall[] {
-    return this.calls.filter((call) => !call.url.startsWith('/api/cronjob/csrf-token'));
+    return this.calls.filter((call) => !call.url.startsWith('/api/cronjob/csrf-token') && !/\/slot\/?$/.test(call.url));
   }
 
   async stop(): Promise<void> {
@@ -81,10 +84,12 @@ export class FakeCurfew {
     const timestamp = headers[TIMESTAMP_HEADER];
     if (typeof signature === 'string' && typeof timestamp === 'string') {
       if (Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_SECONDS) return false;
-      if (this.usedSignatures.has(signature)) return false;
-      const expected = signRequest(this.secret, request.method ?? 'GET', request.url ?? '/', timestamp, body);
+      const nonce = headers[NONCE_HEADER];
+      if (typeof nonce !== 'string' || this.usedSignatures.has(nonce)) return false;
+      const slot = headers[SLOT_HEADER];
+      const expected = signRequest(this.secret, request.method ?? 'GET', request.url ?? '/', timestamp, body, { nonce, slot: typeof slot === 'string' ? slot : undefined });
       if (!safeEqual(signature, expected)) return false;
-      this.usedSignatures.add(signature);
+      this.usedSignatures.add(nonce);
       return true;
     }
     const authorization = headers.authorization;
@@ -109,6 +114,15 @@ export class FakeCurfew {
       response.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'csrftoken=csrf-abc123; Path=/; SameSite=Lax' });
       response.end(JSON.stringify({ ok: true }));
       return;
+    }
+    if (method === 'GET' && /^\/cron\/jobs\/[a-z0-9-]+\/slot$/.test(path)) {
+      // curfew's slot route: the current minute, as an every-minute job would run it.
+      const authenticated = this.authenticate(request, body);
+      this.calls.push({ method, url: request.url ?? '', headers: request.headers, authenticated });
+      if (!authenticated) return this.send(response, 401, { error: { code: 'CRON_UNAUTHORIZED', message: 'A valid cron credential is required.' } });
+      const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+      this.slotsHandedOut.push(slot);
+      return this.send(response, 200, { job: path.split('/')[3], slot });
     }
     const known =
       path === '/cron/run' ||

@@ -60,6 +60,14 @@ describe('curfew trigger against a real curfew', () => {
     });
   }
 
+  it('a disabled job (logout-all-users is off by default): 409 JOB_DISABLED, exit 6, nothing run (issue 14)', async () => {
+    const result = await call(main, { job: 'logout-all-users' });
+    assert.equal(result.exitCode, EXIT.DISABLED, result.line);
+    assert.match(result.line, /status=409 .*outcome=disabled exit=6 message="JOB_DISABLED: /);
+    const runs = await main.app.services.storage.db.selectFrom('cron_runs').select('id').where('job', '=', 'logout-all-users').execute();
+    assert.equal(runs.length, 0);
+  });
+
   it('--due: /cron/run answers with the schedule run id', async () => {
     const result = await call(main);
     assert.equal(result.exitCode, EXIT.OK, result.line);

@@ -152,21 +152,27 @@ describe('curfew trigger against a loopback server', () => {
     assert.match(result.line, /message="Expired tokens flushed successfully."/);
   });
 
-  it('retries sign with a later timestamp, so a 5xx retry is not rejected as a replay', async () => {
+  it('every attempt carries a fresh nonce, so a 5xx retry in the same second is no replay; the job call is bound to its slot', async () => {
     server.forced.push({ status: 500 });
     const fixed = Math.floor(Date.now() / 1000) * 1000;
     const frozen = { ...deps, now: () => fixed };
-    const first = await runTrigger(options({ retries: 0 }), frozen);
-    assert.equal(first.exitCode, EXIT.JOB_FAILED);
-    // The same second again from a new launch: the server has seen that signature.
-    const replay = await runTrigger(options({ retries: 0 }), frozen);
-    assert.equal(replay.exitCode, EXIT.AUTH_REFUSED, 'the loopback server rejects replayed signatures');
-    server.reset();
-    server.forced.push({ status: 500 });
-    const retried = await runTrigger(options({ retries: 1 }), frozen);
+    const retried = await runTrigger(options({ retries: 1, job: 'flush-expired-tokens' }), frozen);
     assert.equal(retried.exitCode, EXIT.OK, retried.line);
-    const stamps = server.triggerCalls().map((call) => call.headers['x-curfew-timestamp']);
-    assert.deepEqual(stamps, [String(fixed / 1000), String(fixed / 1000 + 1)]);
+    const calls = server.triggerCalls();
+    assert.deepEqual(calls.map((call) => call.headers['x-curfew-timestamp']), [String(fixed / 1000), String(fixed / 1000)], 'the same second twice');
+    const nonces = calls.map((call) => call.headers['x-curfew-nonce']);
+    assert.equal(new Set(nonces).size, 2, 'two different nonces');
+    assert.deepEqual(calls.map((call) => call.headers['x-curfew-slot']), server.slotsHandedOut, 'each call signs the slot the server named');
+    assert.equal(server.slotsHandedOut.length, 2);
+  });
+
+  it('a disabled job (409 JOB_DISABLED) exits 6, not 2 = busy', async () => {
+    server.forced.push({ status: 409, body: { error: { code: 'JOB_DISABLED', message: 'Job "logout-all-users" is disabled.' } } });
+    const disabled = await runTrigger(options({ job: 'logout-all-users' }), deps);
+    assert.equal(disabled.exitCode, EXIT.DISABLED, disabled.line);
+    assert.match(disabled.line, /outcome=disabled exit=6/);
+    server.forced.push({ status: 409, body: { ok: false, message: 'Cron is already running.' } });
+    assert.equal((await runTrigger(options(), deps)).exitCode, EXIT.BUSY);
   });
 
   it('query mode never logs the token', async () => {

@@ -75,7 +75,17 @@ describe('buildRequest', () => {
     const request = buildRequest(target, SECRET, 1_700_000_000_999);
     assert.equal(request.url, 'https://example.com/prefix/cron/run?dry_run=1');
     assert.equal(request.headers['x-curfew-timestamp'], '1700000000');
-    assert.equal(request.headers['x-curfew-signature'], signRequest(SECRET, 'POST', '/prefix/cron/run?dry_run=1', '1700000000', ''));
+    const nonce = request.headers['x-curfew-nonce'] as string;
+    assert.match(nonce, /^[A-Za-z0-9_-]{22}$/, 'a fresh random nonce');
+    assert.equal(request.headers['x-curfew-signature'], signRequest(SECRET, 'POST', '/prefix/cron/run?dry_run=1', '1700000000', '', { nonce }));
+    assert.notEqual(buildRequest(target, SECRET, 1_700_000_000_999).headers['x-curfew-nonce'], nonce, 'two requests in the same second differ');
+    const slotted = buildRequest(target, SECRET, 1_700_000_000_999, undefined, '2023-11-14T22:13:00.000Z');
+    assert.equal(slotted.headers['x-curfew-slot'], '2023-11-14T22:13:00.000Z');
+    assert.equal(
+      slotted.headers['x-curfew-signature'],
+      signRequest(SECRET, 'POST', '/prefix/cron/run?dry_run=1', '1700000000', '', { nonce: slotted.headers['x-curfew-nonce'] as string, slot: '2023-11-14T22:13:00.000Z' }),
+      'the slot is signed',
+    );
     assert.equal(request.headers.authorization, undefined);
   });
   it('bearer, header and query put the secret in exactly one place', () => {

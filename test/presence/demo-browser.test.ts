@@ -20,7 +20,7 @@ describeIfAvailable('the /demo/presence page in Chromium', missing, () => {
 
   before(async () => {
     // A fixed port, so the page's Origin is the configured public origin (the WebSocket Origin check).
-    t = await startTestApp({ background: true, env: { PORT: String(await freePort()), PRESENCE_TICK_MS: '50', PRESENCE_OFFLINE_GRACE: '0' } });
+    t = await startTestApp({ background: true, env: { PORT: String(await freePort()), PRESENCE_TICK_MS: '50', PRESENCE_OFFLINE_GRACE: '0', PRESENCE_VISIBILITY: 'signed-in' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   });
   after(async () => {

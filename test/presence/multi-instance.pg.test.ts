@@ -12,6 +12,7 @@ import { eventually, openTab, sawOffline, sawOnline, userWithClient } from './su
 const missing = await postgresMissing();
 
 const PRESENCE_ENV = {
+  PRESENCE_VISIBILITY: 'signed-in',
   PRESENCE_TICK_MS: '20',
   PRESENCE_OFFLINE_GRACE: '0',
   PRESENCE_HEARTBEAT_MS: '200',

@@ -19,7 +19,7 @@ describe('check-inactive-users with a fake clock', () => {
   let watcher: { id: number; http: HttpClient };
 
   before(async () => {
-    t = await startTestApp({ clock, background: true, env: { PRESENCE_TICK_MS: '20', INACTIVITY_MINUTES: '30', CRON_SECRETS: CRON_SECRET, ACCESS_TOKEN_TTL: '86400' } });
+    t = await startTestApp({ clock, background: true, env: { PRESENCE_TICK_MS: '20', PRESENCE_VISIBILITY: 'signed-in', INACTIVITY_MINUTES: '30', CRON_SECRETS: CRON_SECRET, ACCESS_TOKEN_TTL: '86400' } });
     repo = new PresenceRepository(t.app.services.storage);
     early = await userWithClient(t, 'early');
     late = await userWithClient(t, 'late');

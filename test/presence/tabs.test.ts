@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';
 import { eventually, openTab, sawOffline, sawOnline, upgradeStatus, userWithClient } from './support.js';
 
-type Status = { id: number; online: boolean; last_seen_at: number | null; active_connections: number };
+type Status = { id: number; online: boolean; last_seen_at: string | null; active_connections: number };
 
 describe('presence over real WebSockets', () => {
   const clock = new TestClock(Date.UTC(2026, 2, 1, 12, 0, 0));
@@ -15,7 +15,7 @@ describe('presence over real WebSockets', () => {
   let carol: { id: number; http: HttpClient };
 
   before(async () => {
-    t = await startTestApp({ clock, background: true, env: { PRESENCE_TICK_MS: '20', PRESENCE_OFFLINE_GRACE: '10' } });
+    t = await startTestApp({ clock, background: true, env: { PRESENCE_TICK_MS: '20', PRESENCE_OFFLINE_GRACE: '10', PRESENCE_VISIBILITY: 'signed-in' } });
     alice = await userWithClient(t, 'alice');
     bob = await userWithClient(t, 'bob');
     carol = await userWithClient(t, 'carol');
@@ -33,7 +33,7 @@ describe('presence over real WebSockets', () => {
     const first = await openTab(t.url, alice.http);
     const second = await openTab(t.url, alice.http);
     await observer.waitFor(sawOnline(alice.id), 'alice online');
-    assert.deepEqual(await status(alice.id), { id: alice.id, online: true, last_seen_at: clock.now(), active_connections: 2 });
+    assert.deepEqual(await status(alice.id), { id: alice.id, online: true, last_seen_at: new Date(clock.now()).toISOString(), active_connections: 2 });
 
     await first.close();
     await eventually(async () => (await status(alice.id)).active_connections === 1, 'one connection left');
@@ -80,7 +80,7 @@ describe('presence over real WebSockets', () => {
   it("pushes a change only to viewers the app's visibility function allows", async () => {
     const frank = await userWithClient(t, 'frank');
     const gina = await userWithClient(t, 'gina');
-    t.app.services.presence.setVisibility((viewerId, subjectId) => !(viewerId === alice.id && subjectId === frank.id));
+    t.app.services.presence.setVisibility((viewer, subjectId) => !(viewer.userId === alice.id && subjectId === frank.id));
     try {
       const [aliceTab, bobTab] = await Promise.all([openTab(t.url, alice.http), openTab(t.url, bob.http)]);
       const [aliceMark, bobMark] = [aliceTab.messages.length, bobTab.messages.length];

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Storage } from '../database.js';
 
 export type AttemptScope = 'account' | 'ip';
@@ -7,6 +7,25 @@ export interface AttemptCounter {
   readonly failures: number;
   readonly windowStartedAt: number;
 }
+
+/**
+ * When a reservation locks its counter: `afterAttempts` is the attempt (in
+ * the window) from which on each reservation sets `locked_until`;
+ * `lockMs[i]` is the lock set by attempt `afterAttempts + i` (the last entry
+ * repeats for every later attempt); `untilWindowEnd` locks until the window
+ * ends instead (the per-IP rule).
+ */
+export interface ReservationLock {
+  readonly afterAttempts: number;
+  readonly lockMs: readonly number[];
+  readonly untilWindowEnd?: boolean;
+  readonly windowMs: number;
+}
+
+/** A granted reservation (the counter after it) or a refusal with the lock's end. */
+export type Reservation =
+  | { readonly granted: true; readonly attempts: number }
+  | { readonly granted: false; readonly lockedUntil: number };
 
 /** Data access for `login_attempts`: failed-login counters shared by every instance. */
 export class LoginAttemptsRepository {
@@ -43,6 +62,53 @@ export class LoginAttemptsRepository {
     return { failures: row.failures, windowStartedAt: row.window_started_at };
   }
 
+  /**
+   * Reserves one attempt before the password is checked: one atomic upsert
+   * that, only while the counter is not locked, counts the attempt and, when
+   * it reaches `lock.afterAttempts`, sets the lock in the same statement.
+   * Race-safe across instances: under concurrent invocation the row lock
+   * (PostgreSQL) or the single writer (SQLite) orders the upserts, each sees
+   * the counter and lock its predecessor left, so at most `afterAttempts`
+   * reservations are granted before the lock, and one per lock expiry after.
+   * A locked counter is not counted (the WHERE of the conflict update fails
+   * and no row comes back).
+   */
+  async reserve(scope: AttemptScope, key: string, now: number, lock: ReservationLock): Promise<Reservation> {
+    const windowStartedAfter = now - lock.windowMs;
+    const expired = sql<boolean>`login_attempts.window_started_at <= ${windowStartedAfter}`;
+    const next = sql<number>`(case when ${expired} then 1 else login_attempts.failures + 1 end)`;
+    const windowStart = sql<number>`(case when ${expired} then ${now} else login_attempts.window_started_at end)`;
+    const row = await this.storage.db
+      .insertInto('login_attempts')
+      .values({ scope, key, failures: 1, window_started_at: now, locked_until: lockAfter(1, now, now, lock), updated_at: now })
+      .onConflict((oc) =>
+        oc
+          .columns(['scope', 'key'])
+          .doUpdateSet({
+            failures: next,
+            window_started_at: windowStart,
+            locked_until: lockExpression(next, windowStart, now, lock),
+            updated_at: now,
+          })
+          .where('login_attempts.locked_until', '<=', now),
+      )
+      .returning(['failures'])
+      .executeTakeFirst();
+    if (row !== undefined) return { granted: true, attempts: Number(row.failures) };
+    const { until } = await this.lockedUntil([{ scope, key }]);
+    return { granted: false, lockedUntil: until };
+  }
+
+  /** Gives back one reserved attempt (the attempt succeeded); the lock, if any, stays. */
+  async refund(scope: AttemptScope, key: string, now: number): Promise<void> {
+    await this.storage.db
+      .updateTable('login_attempts')
+      .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end`, updated_at: now })
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .execute();
+  }
+
   /** Moves `locked_until` forward (never back). */
   async lock(scope: AttemptScope, key: string, until: number): Promise<void> {
     await this.storage.db
@@ -72,4 +138,31 @@ export class LoginAttemptsRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/** `locked_until` after attempt number `attempts` (a plain number, for the insert). */
+function lockAfter(attempts: number, windowStart: number, now: number, lock: ReservationLock): number {
+  if (attempts < lock.afterAttempts) return 0;
+  if (lock.untilWindowEnd === true) return windowStart + lock.windowMs;
+  const index = Math.min(attempts - lock.afterAttempts, lock.lockMs.length - 1);
+  return now + (lock.lockMs[index] ?? 0);
+}
+
+/**
+ * The same rule as lockAfter() in SQL, over the attempt number the conflict
+ * update computes. Kysely cannot build a CASE over a list, so the branches
+ * are joined by hand; every value is a bound parameter.
+ */
+function lockExpression(next: RawBuilder<number>, windowStart: RawBuilder<number>, now: number, lock: ReservationLock): RawBuilder<number> {
+  if (lock.untilWindowEnd === true) {
+    return sql<number>`(case when ${next} >= ${lock.afterAttempts} then ${windowStart} + ${bigint(lock.windowMs)} else ${bigint(0)} end)`;
+  }
+  const branches = lock.lockMs.slice(0, -1).map((ms, index) => sql`when ${next} = ${lock.afterAttempts + index} then ${bigint(now + ms)}`);
+  const last = now + (lock.lockMs[lock.lockMs.length - 1] ?? 0);
+  return sql<number>`(case when ${next} < ${lock.afterAttempts} then ${bigint(0)} ${sql.join(branches, sql` `)} else ${bigint(last)} end)`;
+}
+
+/** A parameter typed as bigint: PostgreSQL would otherwise infer integer from the CASE's other branches and overflow. */
+function bigint(value: number): RawBuilder<number> {
+  return sql<number>`cast(${value} as bigint)`;
 }

@@ -25,6 +25,14 @@ export interface TriggerSignaturesTable {
   expires_at: number;
 }
 
+/** Nonces of accepted v2-signed trigger requests (migration 0011), so none is accepted twice. */
+export interface TriggerNoncesTable {
+  /** The X-Curfew-Nonce value (random, chosen by the signer). */
+  nonce: string;
+  /** When the signature's timestamp leaves the acceptance window (+ skew margin). */
+  expires_at: number;
+}
+
 /** Alert episodes per job and kind; the 0 -> 1 flip decides who notifies. */
 export interface JobAlertsTable {
   job: string;
@@ -38,5 +46,6 @@ export interface JobAlertsTable {
 export interface TriggerTables {
   trigger_throttle: TriggerThrottleTable;
   trigger_signatures: TriggerSignaturesTable;
+  trigger_nonces: TriggerNoncesTable;
   job_alerts: JobAlertsTable;
 }

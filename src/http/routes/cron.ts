@@ -1,10 +1,12 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
 import type { RouteModule } from '../context.js';
 import { callerInfo, keepRawBodies, triggerHooks } from '../trigger-hooks.js';
 import { hasBoundCsrfCookie } from '../csrf-cookie.js';
 import { errorBodySchema } from '../error-handler.js';
-import { okMessageSchema, runSummaryBody, runSummarySchema, succeeded, tokenQuery } from './cron-schemas.js';
+import { iso, okMessageSchema, runSummaryBody, runSummarySchema, succeeded, tokenQuery } from './cron-schemas.js';
 
-const guardErrors = { 401: errorBodySchema, 403: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema } as const;
+const guardErrors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 429: errorBodySchema, 503: errorBodySchema } as const;
 const security = [{ cronBearer: [] }];
 
 /**
@@ -19,6 +21,9 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
     keepRawBodies(scope);
     // `trigger: true` also lets the early answers refuse what the check refuses from the head (early-answers.ts).
     const guard = { ...triggerHooks(ctx.services), config: { trigger: true } };
+    // Per-job routes: an X-Curfew-Slot header is checked against the slot this job would run now.
+    const jobGuard = (job: (request: FastifyRequest) => string | undefined) => ({ ...triggerHooks(ctx.services, { job }), config: { trigger: true } });
+    const namedJob = (request: FastifyRequest) => (request.params as { name?: string }).name;
 
     scope.route({
       method: ['GET', 'POST'],
@@ -64,10 +69,46 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
       },
     });
 
+    scope.get(
+      '/cron/jobs/:name/slot',
+      {
+        ...triggerHooks(ctx.services, { throttled: false }),
+        config: { trigger: true },
+        exposeHeadRoute: false,
+        schema: {
+          tags: ['triggers'],
+          summary: 'The slot a trigger for this job would run now: the value to sign as X-Curfew-Slot',
+          security,
+          params: {
+            type: 'object',
+            properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+            required: ['name'],
+            additionalProperties: false,
+          },
+          querystring: { type: 'object', properties: tokenQuery, additionalProperties: false },
+          response: {
+            200: {
+              type: 'object',
+              properties: { job: { type: 'string' }, slot: { type: ['string', 'null'], format: 'date-time' } },
+              required: ['job', 'slot'],
+            },
+            404: errorBodySchema,
+            ...guardErrors,
+          },
+        },
+      },
+      async (request) => {
+        const { name } = request.params as { name: string };
+        const slot = ctx.services.triggers.currentSlot(name);
+        if (slot === undefined) throw new AppError('JOB_NOT_FOUND', `There is no job named "${name}".`);
+        return { job: name, slot: iso(slot) };
+      },
+    );
+
     scope.post(
       '/cron/jobs/:name/run',
       {
-        ...guard,
+        ...jobGuard(namedJob),
         schema: {
           tags: ['triggers'],
           summary: 'Run one job now (ad hoc); dry_run=1 counts without changing anything',
@@ -90,6 +131,7 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
               required: ['ok', 'message', 'data'],
             },
             404: errorBodySchema,
+            409: errorBodySchema,
             500: {
               type: 'object',
               properties: { ok: { type: 'boolean' }, message: { type: 'string' }, data: runSummarySchema },
@@ -120,7 +162,7 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
     scope.delete(
       '/api/cronjob/cron/check-inactive-users',
       {
-        ...guard,
+        ...jobGuard(() => 'check-inactive-users'),
         schema: {
           tags: ['triggers', 'seed compatibility'],
           summary: 'Seed 000 alias: run check-inactive-users now',
@@ -132,6 +174,7 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
               properties: { status: { type: 'string' }, message: { type: 'string' }, data: runSummarySchema },
               required: ['status', 'message'],
             },
+            409: errorBodySchema,
             500: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
             ...guardErrors,
           },
@@ -152,7 +195,7 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
     scope.post(
       '/api/v1/auth/cron/flush-tokens',
       {
-        ...guard,
+        ...jobGuard(() => 'flush-expired-tokens'),
         schema: {
           tags: ['triggers', 'seed compatibility'],
           summary: 'Seed 001 alias: run flush-expired-tokens now',
@@ -164,6 +207,7 @@ export const cronRoutes: RouteModule = async (app, ctx) => {
               properties: { status: { type: 'string' }, message: { type: 'string' } },
               required: ['status', 'message'],
             },
+            409: errorBodySchema,
             500: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
             ...guardErrors,
           },

@@ -8,7 +8,7 @@ const statusSchema = {
   properties: {
     id: { type: 'integer' },
     online: { type: 'boolean' },
-    last_seen_at: { type: ['integer', 'null'] },
+    last_seen_at: { type: ['string', 'null'], format: 'date-time' },
     active_connections: { type: 'integer' },
   },
   required: ['id', 'online', 'last_seen_at', 'active_connections'],
@@ -19,7 +19,10 @@ const MAX_LIMIT = 500;
 /**
  * `GET /api/v1/presence/?limit=&after=`: online users by ascending id,
  * keyset-paginated (`next` is the `after` of the following page).
- * `GET /api/v1/users/<id>/presence/`: one user's status. Both need an access token.
+ * `GET /api/v1/users/<id>/presence/`: one user's status. Both need an access
+ * token, and show only whom PRESENCE_VISIBILITY lets the caller see (by
+ * default themself, or everyone for an admin); a user the caller may not
+ * see answers 404 like a missing one, so ids do not leak.
  */
 export const presenceRoutes: RouteModule = (app, ctx) => {
   installAuth(app);
@@ -56,7 +59,8 @@ export const presenceRoutes: RouteModule = (app, ctx) => {
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
       if (limit < 1 || limit > MAX_LIMIT) throw new AppError('VALIDATION_FAILED', `limit must be between 1 and ${MAX_LIMIT}.`);
       const after = request.query.after === undefined ? 0 : Number(request.query.after);
-      return presence.listOnline(after, limit);
+      const auth = request.auth as NonNullable<typeof request.auth>;
+      return presence.listVisible({ userId: auth.userId, role: auth.role }, after, limit);
     },
   );
 
@@ -74,6 +78,8 @@ export const presenceRoutes: RouteModule = (app, ctx) => {
     },
     async (request) => {
       const id = Number(request.params.id);
+      const auth = request.auth as NonNullable<typeof request.auth>;
+      if (!presence.canSee({ userId: auth.userId, role: auth.role }, id)) throw new AppError('USER_NOT_FOUND', 'No such user.');
       const user = await ctx.services.users.findById(id);
       if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
       return presence.status(id);
