@@ -10,7 +10,7 @@ const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
 describe('operations routes in production (issue 16 #13: /metrics and /openapi.json were open)', () => {
   it('closes /metrics, /openapi.json and /docs without METRICS_TOKEN, and says so at start-up', async () => {
-    const t = await startTestApp({ env: { NODE_ENV: 'production' } });
+    const t = await startTestApp({ env: { NODE_ENV: 'production', MAIL_TRANSPORT: 'file' } });
     try {
       const http = new HttpClient(t.url);
       for (const path of ['/metrics', '/openapi.json', '/docs', '/docs/json']) {
@@ -25,7 +25,7 @@ describe('operations routes in production (issue 16 #13: /metrics and /openapi.j
   });
 
   it('opens them to Authorization: Bearer <METRICS_TOKEN>', async () => {
-    const t = await startTestApp({ env: { NODE_ENV: 'production', METRICS_TOKEN } });
+    const t = await startTestApp({ env: { NODE_ENV: 'production', MAIL_TRANSPORT: 'file', METRICS_TOKEN } });
     try {
       const http = new HttpClient(t.url);
       assert.equal((await http.get('/openapi.json')).status, 401);

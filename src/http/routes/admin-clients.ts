@@ -58,7 +58,7 @@ export const adminClientRoutes: RouteModule = (app, ctx) => {
         tags: ['admin'],
         summary: 'Create a service client; the secret is shown only in this answer',
         security: [{ cookieAuth: [] }],
-        body: { type: 'object', properties: { name: nameParams.properties.name }, required: ['name'], additionalProperties: false },
+        body: { type: 'object', properties: { name: nameParams.properties.name }, required: ['name'], additionalProperties: false, examples: [{ name: 'billing-service' }] },
         response: {
           201: { type: 'object', properties: { client: clientSchema, secret: { type: 'string' } }, required: ['client', 'secret'] },
           ...errors,

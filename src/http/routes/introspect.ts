@@ -47,6 +47,7 @@ export const introspectRoutes: RouteModule = (app, ctx) => {
           },
           required: ['token'],
           additionalProperties: false,
+          examples: [{ token: 'eyJhbGciOiJFZERTQSJ9.e30.c2lnbmF0dXJl', token_type_hint: 'access_token' }],
         },
         response: { 200: activeSchema, 400: errorBodySchema, 401: errorBodySchema, 429: errorBodySchema },
       },

@@ -15,7 +15,21 @@ const keyParams = {
   additionalProperties: false,
 } as const;
 /** The definition is checked field by field in src/sequences/definition.ts (errors name the field). */
-const definitionBody = { type: 'object' } as const;
+/** Checked field by field in the domain (parseSequence), which names the field it refuses; the example is for /docs. */
+const definitionBody = {
+  type: 'object',
+  examples: [
+    {
+      key: 'welcome',
+      name: 'Welcome',
+      active: true,
+      steps: [
+        { delay: '0s', subject: 'Welcome, {{ first_name }}', text: 'Hello {{ first_name }}, welcome aboard. Unsubscribe: {{ unsubscribe_url }}' },
+        { delay: '2d', subject: 'Getting started', text: 'Two tips for {{ email }}.', html: '<p>Two tips for {{ email }}.</p>' },
+      ],
+    },
+  ],
+} as const;
 
 /**
  * Admin API for sequence mail (admin session or access-token Bearer; CSRF on
@@ -75,6 +89,7 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
         properties: { email: { type: 'string', minLength: 3, maxLength: 254 }, user_id: { type: 'integer', minimum: 1 } },
         additionalProperties: false,
         oneOf: [{ required: ['email'] }, { required: ['user_id'] }],
+        examples: [{ email: 'ada@example.com' }],
       },
       response: { 200: enrollmentSchema, 201: enrollmentSchema, ...errors },
     },
@@ -141,7 +156,7 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
     schema: {
       tags, security, summary: 'Resolve an unknown send: "sent" (it arrived) or "retry" (send it again)',
       params: { type: 'object', properties: { id: { type: 'string', pattern: '^(outbox-)?[1-9][0-9]{0,14}$' } }, required: ['id'], additionalProperties: false },
-      body: { type: 'object', properties: { outcome: { type: 'string', enum: ['sent', 'retry'] } }, required: ['outcome'], additionalProperties: false },
+      body: { type: 'object', properties: { outcome: { type: 'string', enum: ['sent', 'retry'] } }, required: ['outcome'], additionalProperties: false, examples: [{ outcome: 'sent' }] },
       response: { 200: sendSchema, ...errors },
     },
   }, async (request) => {
