@@ -14,7 +14,9 @@ const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4959
 /**
  * The step's shell: a signed POST (src/triggers/signature.ts) with curl and
  * openssl, which every runner image has, so a firing installs nothing. It
- * signs again for each attempt (a replayed signature is refused), retries
+ * signs again for each attempt with a fresh nonce (a replayed nonce is
+ * refused); it sends no X-Curfew-Slot (optional: the server then runs the
+ * job's current slot), retries
  * network errors and 5xx three times with back-off, and fails on any other
  * non-2xx answer.
  */
@@ -22,8 +24,9 @@ export function signedCurlScript(): string {
   return [
     'for attempt in 1 2 3 4; do',
     '  ts=$(date +%s)',
-    `  sig=$(printf 'POST\\n%s\\n%s\\n%s' "$CURFEW_PATH" "$ts" "${EMPTY_BODY_SHA256}" | openssl dgst -sha256 -hmac "$CRON_SECRET" -r | cut -d' ' -f1)`,
-    '  status=$(curl -sS -o response.json -w \'%{http_code}\' --max-time 30 -X POST -H "X-Curfew-Timestamp: $ts" -H "X-Curfew-Signature: v1=$sig" -H "User-Agent: curfew-github-actions" "$CURFEW_ORIGIN$CURFEW_PATH") || status=000',
+    '  nonce=$(openssl rand -hex 16)',
+    `  sig=$(printf 'v2\\nPOST\\n%s\\n%s\\n%s\\n\\n%s' "$CURFEW_PATH" "$ts" "$nonce" "${EMPTY_BODY_SHA256}" | openssl dgst -sha256 -hmac "$CRON_SECRET" -r | cut -d' ' -f1)`,
+    '  status=$(curl -sS -o response.json -w \'%{http_code}\' --max-time 30 -X POST -H "X-Curfew-Timestamp: $ts" -H "X-Curfew-Nonce: $nonce" -H "X-Curfew-Signature: v2=$sig" -H "User-Agent: curfew-github-actions" "$CURFEW_ORIGIN$CURFEW_PATH") || status=000',
     '  echo "attempt $attempt: HTTP $status $(cat response.json 2>/dev/null)"',
     '  case "$status" in',
     '    2??) exit 0 ;;',
