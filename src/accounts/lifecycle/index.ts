@@ -1,12 +1,5 @@
-import type { Clock } from '../../clock.js';
-import type { Config } from '../../config/index.js';
-import type { Storage } from '../../db/database.js';
 import { AccountMailThrottleRepository } from '../../db/repositories/account-mail-throttle.js';
 import type { JobBody } from '../../jobs/types.js';
-import type { Logger } from '../../logger.js';
-import type { MailQueue } from '../accounts-service.js';
-import type { PasswordHasher } from '../passwords.js';
-import type { PasswordPolicy } from '../password-policy.js';
 import { UserAdmin } from './admin.js';
 import { DeferredWork } from './deferred.js';
 import { AccountHooks } from './hooks.js';
@@ -14,7 +7,7 @@ import { purgeUnactivatedAccounts } from './purge.js';
 import { AccountRecovery } from './recovery.js';
 import { AccountSettings } from './settings.js';
 import { AccountMailThrottle } from './throttle.js';
-import type { FailedPasswordCounter, SessionEnder } from './types.js';
+import type { LifecycleDeps } from './types.js';
 
 export { AccountHooks, type AccountDeletedEvent, type AccountDeletedListener } from './hooks.js';
 export type { Caller, FailedPasswordCounter, SessionEnder } from './types.js';
@@ -39,17 +32,8 @@ export interface AccountLifecycle {
   drain(): Promise<void>;
 }
 
-export interface AccountLifecycleDeps {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly storage: Storage;
-  readonly passwords: PasswordHasher;
-  readonly policy: PasswordPolicy;
-  readonly mail: MailQueue;
-  readonly sessions: SessionEnder;
-  readonly logins: FailedPasswordCounter;
-}
+/** What createAccountLifecycle needs: the services' shared dependencies, before the lifecycle adds its own. */
+export type AccountLifecycleDeps = Omit<LifecycleDeps, 'throttle' | 'deferred' | 'hooks'>;
 
 /** Builds the account lifecycle from the config (called by createApp). */
 export function createAccountLifecycle(deps: AccountLifecycleDeps): AccountLifecycle {
