@@ -97,7 +97,8 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const plan: Plan = [];
   const faultsUntil = end - 2 * HOUR;
   if (options.faults !== false) {
-    if (days >= 1) {
+    // One 3-hour all-down window, when the run is long enough for it to end before the faults stop.
+    if (end - start >= 9 * HOUR) {
       const from = between(start + 3 * HOUR, Math.max(start + 3 * HOUR, faultsUntil - 4 * HOUR));
       plan.push({ at: from, what: () => ((allDown = true), (tally.allDown += 1), slots.forEach((_s, i) => crash(i))) });
       plan.push({ at: from + 3 * HOUR, what: () => ((allDown = false), slots.forEach((_s, i) => boot(i))) });
