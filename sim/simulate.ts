@@ -1,0 +1,185 @@
+import { loadConfig } from '../src/config/index.js';
+import { openStorage } from '../src/db/connect.js';
+import type { Storage } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
+import { DEFAULT_LEASE_TIMING } from '../src/jobs/lease.js';
+import type { CronRunRow } from '../src/db/repositories/cron-runs.js';
+import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
+import { createTestDatabase, type TestEngine } from '../test/helpers/database.js';
+import { SimInstance } from './instance.js';
+import { BodyRecorder, SIM_JOBS } from './jobs.js';
+import { checkOracle, type OracleResult, type Silence } from './oracle.js';
+import { prng, World } from './world.js';
+
+export interface SimOptions {
+  /** Virtual days (default 30). */
+  readonly days?: number;
+  /** Instances sharing the database (default 3). */
+  readonly instances?: number;
+  readonly seed: number;
+  /** Default sqlite (a temp file); postgres uses DATABASE_URL / PG_TEST_URL, in a fresh schema. */
+  readonly engine?: TestEngine;
+  /** Virtual start (default DEFAULT_START, 2026-03-05T00:00Z). */
+  readonly start?: number;
+  /** Inject faults (default true). */
+  readonly faults?: boolean;
+}
+
+export interface SimReport extends OracleResult {
+  readonly seed: number;
+  readonly engine: TestEngine;
+  readonly start: number;
+  readonly end: number;
+  readonly events: number;
+  readonly faults: { crashes: number; pauses: number; allDown: number; calls: number; busy: number };
+  readonly wallMs: number;
+}
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+/** Default start: 30 days from here cross New York's and Berlin's spring-forward (8 and 29 March 2026). */
+export const DEFAULT_START = Date.UTC(2026, 2, 5);
+
+type Plan = Array<{ at: number; what: () => void }>;
+
+/**
+ * Runs the real jobs service and scheduler of `instances` processes over one
+ * database for `days` virtual days with seeded faults and outside callers,
+ * then checks the oracle. Deterministic per seed on SQLite.
+ */
+export async function simulate(options: SimOptions): Promise<SimReport> {
+  const wallStart = performance.now();
+  const days = options.days ?? 30;
+  const count = options.instances ?? 3;
+  const seed = options.seed;
+  const start = options.start ?? DEFAULT_START;
+  const end = start + days * 86_400_000;
+  const random = prng(seed);
+  const between = (low: number, high: number) => low + random() * (high - low);
+  const database = await createTestDatabase(options.engine);
+  const config = loadConfig({ env: { ...BASE_TEST_ENV, ...database.env }, secretKey: TEST_SECRET_KEY });
+  const storages: Storage[] = [];
+  const open = () => {
+    const storage = openStorage(config.database);
+    storages.push(storage);
+    return storage;
+  };
+  const schema = config.database.kind === 'postgres' ? config.database.schema : undefined;
+  const admin = open();
+  await migrateToLatest(admin, schema);
+
+  const world = new World(start);
+  const recorder = new BodyRecorder(world);
+  const silences: Array<{ instance: string; from: number; to: number; kind: 'crash' | 'pause' }> = [];
+  const slots: Array<SimInstance | undefined> = [];
+  let incarnations = 0;
+  let allDown = false;
+  const tally = { crashes: 0, pauses: 0, allDown: 0, calls: 0, busy: 0 };
+
+  const boot = (index: number) => {
+    if (slots[index]?.up === true || slots[index]?.owner.state === 'paused') return;
+    incarnations += 1;
+    const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), seed, recorder);
+    slots[index] = instance;
+    instance.start();
+  };
+  const crash = (index: number) => {
+    const instance = slots[index];
+    if (instance === undefined || instance.owner.state === 'down') return;
+    const paused = silences.find((s) => s.instance === instance.id && s.kind === 'pause' && s.to === Number.POSITIVE_INFINITY);
+    if (paused) paused.to = world.now;
+    instance.crash();
+    silences.push({ instance: instance.id, from: world.now, to: Number.POSITIVE_INFINITY, kind: 'crash' });
+  };
+
+  // The fault plan, drawn up front from the seed; faults stop two hours before the end so the tail settles.
+  const plan: Plan = [];
+  const faultsUntil = end - 2 * HOUR;
+  if (options.faults !== false) {
+    // One 3-hour all-down window, when the run is long enough for it to end before the faults stop.
+    if (end - start >= 9 * HOUR) {
+      const from = between(start + 3 * HOUR, Math.max(start + 3 * HOUR, faultsUntil - 4 * HOUR));
+      plan.push({ at: from, what: () => ((allDown = true), (tally.allDown += 1), slots.forEach((_s, i) => crash(i))) });
+      plan.push({ at: from + 3 * HOUR, what: () => ((allDown = false), slots.forEach((_s, i) => boot(i))) });
+    }
+    for (let index = 0; index < count; index += 1) {
+      for (let t = start + between(HOUR, 2 * 86_400_000); t < faultsUntil; t += between(6 * HOUR, 3 * 86_400_000)) {
+        // Half the crashes land during slow-5m's runs (1 s – 4 min after its slot), so a lease is left behind.
+        const at = random() < 0.5 ? Math.floor(t / (5 * MIN)) * 5 * MIN + between(1000, 4 * MIN) : t;
+        const restart = at + between(MIN, 30 * MIN);
+        plan.push({ at, what: () => ((tally.crashes += slots[index]?.up === true ? 1 : 0), crash(index)) });
+        plan.push({ at: restart, what: () => (allDown ? undefined : boot(index)) });
+      }
+      for (let t = start + between(HOUR, 2 * 86_400_000); t < faultsUntil; t += between(6 * HOUR, 2 * 86_400_000)) {
+        const length = between(20_000, 5 * MIN);
+        let paused: SimInstance | undefined;
+        let silence: Silence & { to: number } | undefined;
+        plan.push({
+          at: t,
+          what: () => {
+            const instance = slots[index];
+            if (instance?.up !== true) return;
+            paused = instance;
+            tally.pauses += 1;
+            instance.pause();
+            silence = { instance: instance.id, from: world.now, to: Number.POSITIVE_INFINITY, kind: 'pause' };
+            silences.push(silence);
+          },
+        });
+        plan.push({
+          at: t + length,
+          what: () => {
+            if (paused?.owner.state !== 'paused') return;
+            if (silence) silence.to = world.now;
+            paused.resume();
+          },
+        });
+      }
+    }
+  }
+  // Outside callers (the /cron/run and /cron/run/:job equivalents): random moments, double-fire, retries.
+  const jobNames = SIM_JOBS.map((spec) => spec.name);
+  const fire = (retriesLeft: number) => {
+    const live = slots.filter((s): s is SimInstance => s?.up === true);
+    if (live.length === 0) return;
+    const target = live[Math.floor(random() * live.length)]!;
+    tally.calls += 1;
+    const adHoc = random() < 0.25 ? jobNames[Math.floor(random() * jobNames.length)] : undefined;
+    const caller = { ip: '127.0.0.1', userAgent: 'curfew-sim', requestId: `sim-${tally.calls}` };
+    const call =
+      adHoc === undefined
+        ? target.service.runDue('http', caller).then((outcome) => void (outcome.busy ? (tally.busy += 1) : undefined))
+        : target.service.runJob(adHoc, { dryRun: false, trigger: 'http', caller }).then(() => undefined);
+    call.catch(() => undefined);
+    if (retriesLeft > 0 && random() < 0.3) fire(retriesLeft - 1); // double-fire, at the same instant
+    if (retriesLeft > 0 && random() < 0.25) world.at(world.now + between(1000, MIN), undefined, () => fire(retriesLeft - 1));
+  };
+  for (let t = start + between(0, 30 * MIN); t < end; t += between(MIN, 40 * MIN)) plan.push({ at: t, what: () => fire(2) });
+  for (const step of plan) world.at(step.at, undefined, step.what);
+
+  for (let index = 0; index < count; index += 1) boot(index);
+  await world.run(end);
+  // Freeze everything: nothing of any incarnation runs after the end.
+  for (const instance of slots) instance?.crash();
+  await world.settle();
+
+  const ledger = new CronRunsRepository(admin);
+  const definitions = slots[0]!.service.definitions();
+  const rows: CronRunRow[] = (await Promise.all(definitions.map((d) => ledger.listByJob(d.name, 10_000_000)))).flat();
+  const ttl = DEFAULT_LEASE_TIMING.ttlMs;
+  const result = checkOracle({
+    definitions,
+    rows,
+    segments: recorder.segments,
+    silences,
+    start,
+    checkUntil: end - HOUR,
+    end,
+    leaseTtlMs: ttl,
+    takeoverSlackMs: ttl + DEFAULT_LEASE_TIMING.heartbeatMs + MIN,
+  });
+  await Promise.allSettled(storages.map((storage) => storage.close()));
+  await database.drop();
+  return { ...result, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart };
+}
