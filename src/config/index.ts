@@ -129,7 +129,7 @@ export interface Config {
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
   readonly inactivityMinutes: number;
-  /** Presence (src/presence, src/ws). */
+  /** Presence (src/presence, src/http/routes/presence-socket.ts). */
   readonly presence: {
     /** PRESENCE_OFFLINE_GRACE (seconds, default 10): offline this long after the last socket closes. */
     readonly offlineGraceMs: number;
