@@ -1,4 +1,4 @@
-import { parseDuration } from '../client/duration.js';
+import { parseDuration } from '../trigger-client/duration.js';
 import { ConfigError } from './config-error.js';
 import type { EnvReader } from './env-reader.js';
 

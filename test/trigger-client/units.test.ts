@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration } from '../../src/client/duration.js';
-import { EXIT } from '../../src/client/exit-codes.js';
-import { formatLogLine } from '../../src/client/log-line.js';
-import { parseTriggerArgs } from '../../src/client/options.js';
-import { classifyNetworkError, classifyResponse } from '../../src/client/outcome.js';
-import { buildRequest, resolveUrl } from '../../src/client/request.js';
-import { readSecret } from '../../src/client/secret.js';
-import { backoffDelay } from '../../src/client/trigger.js';
+import { parseDuration } from '../../src/trigger-client/duration.js';
+import { EXIT } from '../../src/trigger-client/exit-codes.js';
+import { formatLogLine } from '../../src/trigger-client/log-line.js';
+import { parseTriggerArgs } from '../../src/trigger-client/options.js';
+import { classifyNetworkError, classifyResponse } from '../../src/trigger-client/outcome.js';
+import { buildRequest, resolveUrl } from '../../src/trigger-client/request.js';
+import { readSecret } from '../../src/trigger-client/secret.js';
+import { backoffDelay } from '../../src/trigger-client/trigger.js';
 import { signRequest } from '../../src/triggers/signature.js';
 
 const SECRET = 'unit-secret-0123456789abcdef0123456789abcdef';
