@@ -5,7 +5,7 @@ import { parseBus, type BusConfig } from './bus.js';
 import { ConfigError } from './config-error.js';
 import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
-import { resolveSecretKey } from './secrets.js';
+import { MIN_SECRET_BYTES, resolveSecretKey } from './secrets.js';
 
 export { ConfigError } from './config-error.js';
 export type { Env } from './env-reader.js';
@@ -178,7 +178,6 @@ export interface Config {
   };
 }
 
-const MIN_SECRET_BYTES = 32;
 
 function parseDatabase(reader: EnvReader, dataDir: string): DatabaseConfig {
   const url = reader.raw('DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'curfew.db')}`;

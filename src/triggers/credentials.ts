@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, safeEqual, signRequest } from './signature.js';
+import { safeEqual } from '../tokens/secrets.js';
+import { SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, signRequest } from './signature.js';
 
 /** Which credential a trigger request carried. Never holds the secret itself in logs. */
 export type CredentialKind = 'signature' | 'bearer' | 'header' | 'query';

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * The signed-request scheme for trigger routes (the recommended credential):
@@ -32,12 +32,4 @@ export function signedHeaders(secret: string, method: string, pathAndQuery: stri
     [TIMESTAMP_HEADER]: timestamp,
     [SIGNATURE_HEADER]: signRequest(secret, method, pathAndQuery, timestamp, body),
   };
-}
-
-/** Constant-time comparison of two strings of any length. */
-export function safeEqual(a: string, b: string): boolean {
-  // Hash both sides first so unequal lengths do not leak through timing.
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
-  return timingSafeEqual(left, right) && a.length === b.length;
 }
