@@ -51,10 +51,5 @@ export interface Services {
   readonly clients: ServiceClients;
 }
 
-/** A loop that runs beside the HTTP server (mail sender, scheduler, ...). */
-export interface BackgroundTask {
-  readonly name: string;
-  start(): void;
-  /** Stops taking new work and waits for work in flight. */
-  stop(): Promise<void>;
-}
+// BackgroundTask lives in background-task.ts (no type cycle through this file); re-exported for older importers.
+export type { BackgroundTask } from './background-task.js';

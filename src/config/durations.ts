@@ -1,16 +1,16 @@
-import { parseDuration } from '../client/duration.js';
+import { parseDuration } from '../duration.js';
 import { ConfigError } from './config-error.js';
 import type { EnvReader } from './env-reader.js';
 
 /**
- * Reads a duration variable (`500ms`, `30s`, `10m`, `1h`; a bare number is
+ * Reads a duration variable (`500ms`, `30s`, `10m`, `1h`, `1d`; a bare number is
  * seconds) in milliseconds, `fallbackMs` when unset. Throws ConfigError naming
  * the variable when it does not parse or lies outside [min, max].
  */
 export function readDuration(reader: EnvReader, name: string, fallbackMs: number, range: { min: number; max?: number }): number {
   const raw = reader.raw(name);
   if (raw === undefined) return fallbackMs;
-  const ms = parseDuration(raw.toLowerCase());
+  const ms = parseDuration(raw);
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
   if (ms === undefined || ms < range.min || ms > max) {
     const bounds = range.max === undefined ? `at least ${range.min} ms` : `between ${range.min} ms and ${range.max} ms`;

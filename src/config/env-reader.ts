@@ -2,6 +2,17 @@ import { ConfigError } from './config-error.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The one boolean grammar for settings: 1/true/yes/on and 0/false/no/off,
+ * case-insensitive. Undefined for anything else (the caller names the variable).
+ */
+export function parseBoolean(value: string): boolean | undefined {
+  const lower = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  return undefined;
+}
+
 /** Typed readers over an environment; every failure names the variable. */
 export class EnvReader {
   constructor(private readonly env: Env) {}
@@ -19,10 +30,9 @@ export class EnvReader {
   boolean(name: string, fallback: boolean): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    const lower = value.toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
-    if (['0', 'false', 'no', 'off'].includes(lower)) return false;
-    throw new ConfigError(name, `expected true or false, got "${value}"`);
+    const parsed = parseBoolean(value);
+    if (parsed === undefined) throw new ConfigError(name, `expected true or false, got "${value}"`);
+    return parsed;
   }
 
   integer(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {

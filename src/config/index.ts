@@ -6,7 +6,7 @@ import { ConfigError } from './config-error.js';
 import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
 import { DEFAULT_THROTTLE, parseThrottleTiers, type ThrottleTier } from './cron-throttle.js';
-import { resolveSecretKey } from './secrets.js';
+import { MIN_SECRET_BYTES, resolveSecretKey } from './secrets.js';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export { ConfigError } from './config-error.js';
@@ -136,7 +136,7 @@ export interface Config {
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
   readonly inactivityMinutes: number;
-  /** Presence (src/presence, src/ws). */
+  /** Presence (src/presence, src/http/routes/presence-socket.ts). */
   readonly presence: {
     /** PRESENCE_OFFLINE_GRACE (seconds, default 10): offline this long after the last socket closes. */
     readonly offlineGraceMs: number;
@@ -189,7 +189,6 @@ export interface Config {
   };
 }
 
-const MIN_SECRET_BYTES = 32;
 
 function parseDatabase(reader: EnvReader, dataDir: string): DatabaseConfig {
   const url = reader.raw('DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'curfew.db')}`;

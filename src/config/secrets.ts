@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from './config-error.js';
 import type { EnvReader } from './env-reader.js';
 
-const MIN_SECRET_BYTES = 32;
+/** The shortest SECRET_KEY / cron secret accepted in production (bytes). */
+export const MIN_SECRET_BYTES = 32;
 const HOW_TO_GENERATE = 'generate one with: openssl rand -hex 32';
 
 export interface ResolvedSecret {

@@ -1,20 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine, Storage } from './database.js';
 import { migrations } from './migrations/index.js';
+import type { MigrationDb } from './migrations/types.js';
 
-/** Migrations see no table types: they describe the schema, not use it. */
-export type MigrationDb = Kysely<unknown>;
-
-/**
- * A migration gets the engine as well as the (transactional) Kysely handle,
- * because a few column types (identity columns) are spelled differently per
- * engine. Numbered files under migrations/; never edit one that has shipped.
- */
-export interface CurfewMigration {
-  up(db: MigrationDb, engine: Engine): Promise<void>;
-  down?(db: MigrationDb, engine: Engine): Promise<void>;
-}
+// The migration type lives beside the migrations (no import cycle through this file);
+// re-exported here for migrations written against the old home.
+export type { CurfewMigration, MigrationDb } from './migrations/types.js';
 
 class StaticProvider implements MigrationProvider {
   constructor(private readonly storage: Storage) {}

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { safeEqual } from '../triggers/signature.js';
+import { safeEqual } from '../tokens/secrets.js';
 
 /** The operations routes: metrics and the API description (the OpenAPI document and Swagger UI). */
 function isOpsRoute(url: string | undefined): boolean {

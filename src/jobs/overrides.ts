@@ -1,19 +1,12 @@
 import { ConfigError, type JobOverride } from '../config/index.js';
+import { parseBoolean } from '../config/env-reader.js';
+import { parseDuration } from '../duration.js';
 import { DST_POLICIES, isValidTimezone, parseSchedule, ScheduleError, type DstPolicy } from './schedule.js';
 import type { CatchUpPolicy, JobDefinition } from './types.js';
 
 /** The environment variable for one override field, e.g. JOB_LOGOUT_ALL_USERS_SCHEDULE. */
 export function envName(job: string, field: string): string {
   return `JOB_${job.toUpperCase().replace(/-/g, '_')}_${field}`;
-}
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `500ms`, `30s`, `10m`, `2h`, `1d`, or a bare number of seconds. Undefined if invalid. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim().toLowerCase());
-  if (match === null) return undefined;
-  return Number(match[1]) * (UNITS[match[2] ?? 's'] ?? 1000);
 }
 
 function duration(job: string, field: string, value: string, min: number): number {
@@ -42,10 +35,9 @@ function dstPolicy(job: string, value: string): DstPolicy {
 }
 
 function boolean(job: string, value: string): boolean {
-  const lower = value.toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
-  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
-  throw new ConfigError(envName(job, 'ENABLED'), `expected true or false, got "${value}"`);
+  const parsed = parseBoolean(value);
+  if (parsed === undefined) throw new ConfigError(envName(job, 'ENABLED'), `expected true or false, got "${value}"`);
+  return parsed;
 }
 
 /**

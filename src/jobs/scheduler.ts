@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { BackgroundTask } from '../services.js';
+import type { BackgroundTask } from '../background-task.js';
 import { nextSlot } from './schedule.js';
 import type { DefaultJobsService } from './service.js';
 import { systemTimers, type Timers } from './timers.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { BackgroundTask } from '../services.js';
+import type { BackgroundTask } from '../background-task.js';
 import type { MailOutbox } from './outbox.js';
 
 export interface OutboxSenderOptions {

@@ -7,12 +7,11 @@ import { MaintenanceRepository } from '../db/repositories/maintenance.js';
 import { SessionsRepository } from '../db/repositories/sessions.js';
 import type { JobBody, RunParams } from '../jobs/types.js';
 import { MaintenanceJobs, type LogoutExclusions } from './jobs.js';
-import { SessionControl } from './session-control.js';
+import { SessionControl } from '../sessions/session-control.js';
 
 export { MaintenanceJobs, type LogoutExclusions, type MaintenanceOptions } from './jobs.js';
-export { SessionControl, type LiveSession, type TableReport } from './session-control.js';
 
-/** Session control and the maintenance job bodies, built once per process. */
+/** The maintenance job bodies and session control (src/sessions/session-control.ts), built once per process. */
 export interface Maintenance {
   readonly jobs: MaintenanceJobs;
   readonly sessions: SessionControl;

@@ -19,7 +19,7 @@ export interface PresenceBus {
   close(): Promise<void>;
 }
 
-/** One connected client as the domain sees it (a WebSocket in src/ws). */
+/** One connected client as the domain sees it (a WebSocket in src/http/routes/presence-socket.ts). */
 export interface PresenceSink {
   send(text: string): void;
 }

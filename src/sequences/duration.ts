@@ -1,17 +1,18 @@
-const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+import { DURATION_UNITS as UNITS, parseDuration } from '../duration.js';
 
 /** The longest step delay accepted (365 days). */
 export const MAX_DELAY_MS = 365 * 86_400_000;
 
 /**
- * Parses a step delay: a whole number and a unit, `0s`, `30m`, `12h`, `2d`.
+ * Parses a step delay: the stricter subset of the one duration grammar
+ * (src/duration.ts) that definitions store, a whole number of up to six digits
+ * and a required lower-case unit s, m, h or d: `0s`, `30m`, `12h`, `2d`.
  * Returns milliseconds, or undefined when the text is not such a duration or exceeds MAX_DELAY_MS.
  */
 export function parseDelay(text: string): number | undefined {
-  const match = /^(\d{1,6})([smhd])$/.exec(text.trim());
-  if (!match) return undefined;
-  const ms = Number(match[1]) * (UNITS[match[2] ?? ''] ?? 0);
-  return ms <= MAX_DELAY_MS ? ms : undefined;
+  if (!/^\d{1,6}[smhd]$/.test(text.trim())) return undefined;
+  const ms = parseDuration(text);
+  return ms !== undefined && ms <= MAX_DELAY_MS ? ms : undefined;
 }
 
 /** The shortest exact text for a delay (`90m` stays `90m`, 7 200 000 ms is `2h`). */

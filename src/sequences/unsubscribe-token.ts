@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { safeEqual } from '../tokens/secrets.js';
 
 /**
  * Signed unsubscribe tokens, `<user id>.<mac>`: the MAC is HMAC-SHA256 of
@@ -23,9 +24,7 @@ export class UnsubscribeTokens {
     if (!match) return undefined;
     const userId = Number(match[1]);
     if (!Number.isSafeInteger(userId)) return undefined;
-    const expected = Buffer.from(this.mac(userId));
-    const given = Buffer.from(match[2] ?? '');
-    return expected.length === given.length && timingSafeEqual(expected, given) ? userId : undefined;
+    return safeEqual(this.mac(userId), match[2] ?? '') ? userId : undefined;
   }
 
   private mac(userId: number): string {

@@ -23,9 +23,13 @@ export function hmac(key: Buffer, data: string): string {
   return createHmac('sha256', key).update(data).digest('base64url');
 }
 
-/** Constant-time string comparison (false for different lengths). */
+/**
+ * The one constant-time comparison of two strings of any length (true only
+ * when they are equal). Both sides are hashed first, so neither their content
+ * nor a difference in length leaks through timing.
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right) && a === b;
 }

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { NONCE_HEADER, NONCE_PATTERN, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, safeEqual, signRequest } from './signature.js';
+import { safeEqual } from '../tokens/secrets.js';
+import { NONCE_HEADER, NONCE_PATTERN, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, signRequest } from './signature.js';
 
 /** Which credential a trigger request carried. Never holds the secret itself in logs. */
 export type CredentialKind = 'signature' | 'bearer' | 'header' | 'query';

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * The signed-request scheme for trigger routes (the recommended credential):
@@ -66,12 +66,4 @@ export function signedHeaders(
     ...(signed.slot === undefined || signed.slot === '' ? {} : { [SLOT_HEADER]: signed.slot }),
     [SIGNATURE_HEADER]: signRequest(secret, method, pathAndQuery, timestamp, body, signed),
   };
-}
-
-/** Constant-time comparison of two strings of any length. */
-export function safeEqual(a: string, b: string): boolean {
-  // Hash both sides first so unequal lengths do not leak through timing.
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
-  return timingSafeEqual(left, right) && a.length === b.length;
 }

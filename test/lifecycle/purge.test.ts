@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../../src/clock.js';
-import { renderExport } from '../../src/export/index.js';
-import { SETTINGS } from '../export/fixtures.js';
+import { renderExport } from '../../src/deploy-files/index.js';
+import { SETTINGS } from '../deploy-files/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;

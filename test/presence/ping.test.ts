@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PresenceRepository } from '../../src/db/repositories/presence.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { SESSION_REVOKED_CLOSE } from '../../src/ws/presence-socket.js';
+import { SESSION_REVOKED_CLOSE } from '../../src/http/routes/presence-socket.js';
 import { csrfHeaders, loggedInClient } from '../auth/support.js';
 import { eventually, openTab, userWithClient } from './support.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { TestClock } from '../../src/clock.js';
-import { TOO_MANY_CONNECTIONS_CLOSE } from '../../src/ws/presence-socket.js';
+import { TOO_MANY_CONNECTIONS_CLOSE } from '../../src/http/routes/presence-socket.js';
 import { createUser, loggedInClient } from '../auth/support.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';

@@ -9,7 +9,7 @@ import type { DeferredWork } from './deferred.js';
 import type { AccountHooks } from './hooks.js';
 import type { AccountMailThrottle } from './throttle.js';
 
-/** Ends sessions (implemented by the maintenance area's SessionControl). */
+/** Ends sessions (implemented by sessions/session-control.ts's SessionControl). */
 export interface SessionEnder {
   /** Ends every session of the user; every instance refuses its access tokens within a view refresh. Returns the live count. */
   logoutUser(userId: number): Promise<number>;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { EXPORT_FORMATS, UnknownJobError, checkDrift, renderExport, type ExportFormat, type ExportJob } from '../../export/index.js';
+import { EXPORT_FORMATS, UnknownJobError, checkDrift, renderExport, type ExportFormat, type ExportJob } from '../../deploy-files/index.js';
 import { loadConfig } from '../../config/index.js';
 import { withApp } from '../run-app.js';
 

@@ -1,9 +1,9 @@
 import { appendFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { EXIT, EXIT_CODE_HELP } from '../../client/exit-codes.js';
-import { parseTriggerArgs, type RawTriggerArgs } from '../../client/options.js';
-import { runTrigger } from '../../client/trigger.js';
+import { EXIT, EXIT_CODE_HELP } from '../../trigger-client/exit-codes.js';
+import { parseTriggerArgs, type RawTriggerArgs } from '../../trigger-client/options.js';
+import { runTrigger } from '../../trigger-client/trigger.js';
 
 /** `curfew trigger [<job>|--due] --url ...`: fire jobs on a curfew (or a seed-shaped server) from outside. */
 export function registerTrigger(program: Command): void {

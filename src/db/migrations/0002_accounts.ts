@@ -1,5 +1,5 @@
 import { bigint, withIdColumn } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /** Activation tokens (hashed, single use) and the mail outbox. */
 export const migration: CurfewMigration = {

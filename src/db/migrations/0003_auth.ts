@@ -1,5 +1,5 @@
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /** Signing keys, sessions, refresh tokens, revocations and login throttling. */
 export const migration: CurfewMigration = {

@@ -1,5 +1,5 @@
 import { bigint, withIdColumn } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /** The run ledger (`cron_runs`) and job leases (`job_leases`), owned by src/jobs. */
 export const migration: CurfewMigration = {

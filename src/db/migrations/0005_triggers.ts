@@ -1,5 +1,5 @@
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /** Trigger throttle windows, used signatures (replay guard) and alert episodes. */
 export const migration: CurfewMigration = {

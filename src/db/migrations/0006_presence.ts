@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /** Per-user presence, open connections per instance, instance heartbeats. */
 export const migration: CurfewMigration = {

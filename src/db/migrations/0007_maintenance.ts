@@ -1,5 +1,5 @@
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * Maintenance bookkeeping: one row per swept table with its last sweep

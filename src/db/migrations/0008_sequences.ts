@@ -1,5 +1,5 @@
 import { bigint, withIdColumn } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * Sequence mail (docs/sequences.md): sequences and their numbered steps,

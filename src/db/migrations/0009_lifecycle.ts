@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { bigint, withIdColumn } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * The account lifecycle (issue 14): deactivation, password-reset and

@@ -1,5 +1,5 @@
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * The run ledger keeps a failing job's whole error (stack and `cause` chain,

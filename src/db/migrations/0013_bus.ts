@@ -1,5 +1,5 @@
 import { bigint, withIdColumn } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * The message bus (src/bus, docs/verify.md): `bus_outbox` holds revocation

@@ -1,4 +1,4 @@
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 import { migration as m0001 } from './0001_users.js';
 import { migration as m0002 } from './0002_accounts.js';
 import { migration as m0003 } from './0003_auth.js';

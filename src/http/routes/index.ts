@@ -11,7 +11,7 @@ import { metricsRoutes } from './metrics.js';
 import { registerRoutes } from './register.js';
 import { presenceRoutes } from './presence.js';
 import { demoRoutes } from './demo.js';
-import { wsRoutes } from '../../ws/presence-socket.js';
+import { wsRoutes } from './presence-socket.js';
 import { sessionRoutes } from './sessions.js';
 import { adminRoutes } from './admin.js';
 import { accountRecoveryRoutes } from './account-recovery.js';

@@ -1,4 +1,4 @@
-import { safeEqual } from '../../triggers/signature.js';
+import { safeEqual } from '../../tokens/secrets.js';
 import { AppError } from '../../errors.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';

@@ -1,4 +1,4 @@
-import type { LiveSession } from '../../maintenance/index.js';
+import type { LiveSession } from '../../sessions/session-control.js';
 import { installAuth, requireCsrf, requireUser } from '../auth.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';

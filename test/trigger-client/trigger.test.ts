@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { EXIT } from '../../src/client/exit-codes.js';
-import { defaultPath, type AuthMode } from '../../src/client/request.js';
-import { runTrigger, type TriggerOptions, type TriggerResult } from '../../src/client/trigger.js';
+import { EXIT } from '../../src/trigger-client/exit-codes.js';
+import { defaultPath, type AuthMode } from '../../src/trigger-client/request.js';
+import { runTrigger, type TriggerOptions, type TriggerResult } from '../../src/trigger-client/trigger.js';
 import { FakeCurfew } from './fake-curfew.js';
 import { freePort } from '../helpers/processes.js';
 

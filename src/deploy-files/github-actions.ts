@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, isSeq, parse } from 'yaml';
 import { headerLines, leftOutLines, type PlannedEntries } from './entries.js';
-import { defaultPath, resolveUrl } from '../client/request.js';
+import { defaultPath, resolveUrl } from '../trigger-client/request.js';
 import type { ExportSettings, ScheduleEntry } from './types.js';
 
 /** A GitHub job id from a job name (ids must start with a letter or `_`). */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Cron } from 'croner';
 import { parse, parseAllDocuments } from 'yaml';
-import { checkDrift, renderExport, type ExportJob } from '../../src/export/index.js';
+import { checkDrift, renderExport, type ExportJob } from '../../src/deploy-files/index.js';
 import { AT, ENABLED, JOBS, SETTINGS } from './fixtures.js';
 
 /** The next `count` fire times of a croner expression, as ISO strings. */

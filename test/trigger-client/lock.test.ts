@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { claimLaunch } from '../../src/client/lock.js';
+import { claimLaunch } from '../../src/trigger-client/lock.js';
 import { TestClock } from '../../src/clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'curfew-lock-'));

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { defaultLockFile } from './lock.js';
 import { AUTH_MODES, defaultPath, type AuthMode } from './request.js';
 import { DEFAULT_SECRET_ENV, readSecret } from './secret.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { sidecarLoop } from '../../src/export/compose.js';
+import { sidecarLoop } from '../../src/deploy-files/compose.js';
 
 /**
  * No container engine runs here, so the deployment files are checked

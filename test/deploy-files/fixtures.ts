@@ -1,4 +1,4 @@
-import type { ExportJob, ExportSettings } from '../../src/export/index.js';
+import type { ExportJob, ExportSettings } from '../../src/deploy-files/index.js';
 
 /** A literal registry covering the mapping cases: UTC, zones with DST, a disabled job, day-of-month OR day-of-week, seconds, a half-hour zone. */
 export const JOBS: readonly ExportJob[] = [

@@ -1,9 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { AppError } from '../errors.js';
-import { installAuth, userCheck } from '../http/auth.js';
+import { AppError } from '../../errors.js';
+import { installAuth, userCheck } from '../auth.js';
 import type { FastifyInstance } from 'fastify';
-import type { HttpContext, RouteModule } from '../http/context.js';
+import type { HttpContext, RouteModule } from '../context.js';
 
 /** Frames from clients are tiny activity notes; anything larger is refused by ws. */
 const MAX_PAYLOAD = 4096;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, safeEqual, signRequest } from '../../src/triggers/signature.js';
+import { NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, SLOT_HEADER, TIMESTAMP_HEADER, signRequest } from '../../src/triggers/signature.js';
+import { safeEqual } from '../../src/tokens/secrets.js';
 
 /**
  * A small real HTTP server on loopback that answers like curfew's trigger

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderExport } from '../../src/export/index.js';
+import { renderExport } from '../../src/deploy-files/index.js';
 import { BASE_TEST_ENV, startTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/app.js';
 import { runCli } from '../cli/support.js';
 import { JOBS, SETTINGS } from './fixtures.js';

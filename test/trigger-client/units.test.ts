@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration } from '../../src/client/duration.js';
-import { EXIT } from '../../src/client/exit-codes.js';
-import { formatLogLine } from '../../src/client/log-line.js';
-import { parseTriggerArgs } from '../../src/client/options.js';
-import { classifyNetworkError, classifyResponse } from '../../src/client/outcome.js';
-import { buildRequest, resolveUrl } from '../../src/client/request.js';
-import { readSecret } from '../../src/client/secret.js';
-import { backoffDelay } from '../../src/client/trigger.js';
+import { parseDuration } from '../../src/duration.js';
+import { EXIT } from '../../src/trigger-client/exit-codes.js';
+import { formatLogLine } from '../../src/trigger-client/log-line.js';
+import { parseTriggerArgs } from '../../src/trigger-client/options.js';
+import { classifyNetworkError, classifyResponse } from '../../src/trigger-client/outcome.js';
+import { buildRequest, resolveUrl } from '../../src/trigger-client/request.js';
+import { readSecret } from '../../src/trigger-client/secret.js';
+import { backoffDelay } from '../../src/trigger-client/trigger.js';
 import { signRequest } from '../../src/triggers/signature.js';
 
 const SECRET = 'unit-secret-0123456789abcdef0123456789abcdef';
 
 describe('parseDuration', () => {
-  const table: [string, number | undefined][] = [['500ms', 500], ['10s', 10_000], ['59s', 59_000], ['2m', 120_000], ['1h', 3_600_000], ['7', 7000], ['1.5s', 1500], ['', undefined], ['5 minutes', undefined], ['-1s', undefined]];
+  const table: [string, number | undefined][] = [['500ms', 500], ['10s', 10_000], ['59s', 59_000], ['2m', 120_000], ['1h', 3_600_000], ['7', 7000], ['1.5s', 1500], ['', undefined], ['5 minutes', undefined], ['-1s', undefined], ['1d', 86_400_000], ['2M', 120_000], [' 30s ', 30_000], ['1.5', 1500], ['1 s', undefined]];
   for (const [text, ms] of table) it(`${JSON.stringify(text)} -> ${ms}`, () => assert.equal(parseDuration(text), ms));
 });
 

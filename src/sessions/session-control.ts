@@ -2,8 +2,8 @@ import type { Clock } from '../clock.js';
 import type { MaintenanceRepository, SweepRow, TableHealth } from '../db/repositories/maintenance.js';
 import type { SessionRow, SessionsRepository } from '../db/repositories/sessions.js';
 import { AppError } from '../errors.js';
-import type { RevocationView } from '../sessions/revocation-view.js';
-import type { SessionService } from '../sessions/sessions.js';
+import type { RevocationView } from './revocation-view.js';
+import type { SessionService } from './sessions.js';
 
 /** A live session as the session routes show it. */
 export interface LiveSession {
