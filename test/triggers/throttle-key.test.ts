@@ -19,7 +19,8 @@ async function raw(baseUrl: string, method: string, target: string, headers: Rec
   const head = [`${method} ${target} HTTP/1.1`, `host: ${hostname}:${port}`, 'connection: close', 'content-length: 0'];
   for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(`${head.join('\r\n')}\r\n\r\n`));
+    // write, not end: a half-closed client makes Node abort a request still waiting on the database (PostgreSQL); `connection: close` ends it.
+    const socket = connect(Number(port), hostname, () => socket.write(`${head.join('\r\n')}\r\n\r\n`));
     let text = '';
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1');
