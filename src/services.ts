@@ -50,6 +50,3 @@ export interface Services {
   /** Introspection callers (HTTP Basic): create, list, revoke, authenticate. */
   readonly clients: ServiceClients;
 }
-
-// BackgroundTask lives in background-task.ts (no type cycle through this file); re-exported for older importers.
-export type { BackgroundTask } from './background-task.js';

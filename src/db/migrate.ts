@@ -4,10 +4,6 @@ import type { Engine, Storage } from './database.js';
 import { migrations } from './migrations/index.js';
 import type { MigrationDb } from './migrations/types.js';
 
-// The migration type lives beside the migrations (no import cycle through this file);
-// re-exported here for migrations written against the old home.
-export type { CurfewMigration, MigrationDb } from './migrations/types.js';
-
 class StaticProvider implements MigrationProvider {
   constructor(private readonly storage: Storage) {}
   async getMigrations(): Promise<Record<string, Migration>> {

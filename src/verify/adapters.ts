@@ -4,7 +4,7 @@
  * header and put the verified user on `request.user`. They are typed
  * structurally, so neither fastify nor express is a dependency.
  */
-import type { Verifier, VerifiedUser } from './index.js';
+import type { Verifier, VerifiedUser } from './types.js';
 
 export interface AdapterOptions {
   /** The access cookie's name (curfew's ACCESS_COOKIE_NAME, default `access_token`). */

@@ -7,7 +7,10 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { RevocationSet } from './revocations.js';
 import { listenForRevocations, type EventListener } from './events.js';
 
+import type { VerifiedUser, Verifier } from './types.js';
+
 export { verifyPlugin, verifyMiddleware, tokenFromRequest, type AdapterOptions } from './adapters.js';
+export type { VerifiedUser, Verifier } from './types.js';
 
 export interface VerifierOptions {
   /** The `iss` curfew signs with (its JWT_ISSUER, default its PUBLIC_URL). */
@@ -32,30 +35,6 @@ export interface VerifierOptions {
   readonly clockToleranceSeconds?: number;
   /** Where time comes from (default Date.now); tests move it. */
   readonly now?: () => number;
-}
-
-/** A verified caller. */
-export interface VerifiedUser {
-  readonly id: number;
-  readonly email: string;
-  readonly role: string;
-  readonly sessionId: string;
-  /** When the session was created (epoch ms). */
-  readonly sessionCreatedAt: number;
-  readonly expiresAt: Date;
-  /** Every claim of the token. */
-  readonly claims: JWTPayload;
-}
-
-export interface Verifier {
-  /** The user of a valid, unexpired, unrevoked access token, else null. Never throws for a bad token. */
-  verify(token: string): Promise<VerifiedUser | null>;
-  /** Resolves once the bus subscription is in place (at once without `busUrl`). */
-  ready(): Promise<void>;
-  /** `off` without `busUrl`, else whether revocation events are being received. */
-  busState(): 'off' | 'connecting' | 'connected' | 'disconnected';
-  /** Unsubscribes and closes the bus connection. */
-  close(): Promise<void>;
 }
 
 const MAX_TOKEN_LENGTH = 8192;

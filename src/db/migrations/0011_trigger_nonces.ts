@@ -1,5 +1,5 @@
 import { bigint } from '../migration-helpers.js';
-import type { CurfewMigration } from '../migrate.js';
+import type { CurfewMigration } from './types.js';
 
 /**
  * Nonces of accepted signed trigger requests (v2 signatures, issue 13 §3):
