@@ -123,7 +123,7 @@ function recorded(recorder: BodyRecorder, owner: Owner, job: string, body: JobBo
  */
 export function simDefinitions(options: { seed: number; owner: Owner; timers: Timers; recorder: BodyRecorder; ledger: CronRunsRepository }): JobDefinition[] {
   const { seed, owner, timers, recorder } = options;
-  const builtIns = builtInJobs({ ledger: options.ledger, retentionDays: 3650 }).map((definition) => ({
+  const builtIns = builtInJobs({ ledger: options.ledger, retentionMs: 3650 * 86_400_000 }).map((definition) => ({
     ...definition,
     run: recorded(recorder, owner, definition.name, definition.run),
   }));

@@ -82,9 +82,9 @@ export class AccountsService {
         userId: inserted.id,
         tokenHash: hashActivationToken(token),
         createdAt: now,
-        expiresAt: now + config.auth.activationTtlSeconds * 1000,
+        expiresAt: now + config.auth.activationTtlMs,
       });
-      await mail.enqueue(activationMail(inserted.email, url, config.auth.activationTtlSeconds), { trx: tx });
+      await mail.enqueue(activationMail(inserted.email, url, config.auth.activationTtlMs), { trx: tx });
       return inserted;
     });
     mail.wake();

@@ -25,9 +25,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The activation mail for `to`, linking to `url`, valid for `ttlSeconds`. */
-export function activationMail(to: string, url: string, ttlSeconds: number): MailMessage {
-  const hours = Math.round(ttlSeconds / 360) / 10;
+/** The activation mail for `to`, linking to `url`, valid for `ttlMs`. */
+export function activationMail(to: string, url: string, ttlMs: number): MailMessage {
+  const hours = Math.round(ttlMs / 360_000) / 10;
   const validity = `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
   return {
     to,

@@ -49,30 +49,31 @@ export interface AuthDeps {
 /** Builds the auth services from the config (called by createApp). */
 export function createAuth({ config, clock, logger, storage, users, passwords, events }: AuthDeps): Auth {
   const { auth } = config;
-  const accessTtlMs = auth.accessTtlSeconds * 1000;
+  const accessTtlMs = auth.accessTtlMs;
   const revocations = new RevocationsRepository(storage, events);
   // A minute of margin beyond the access TTL for instances that have not yet reloaded their keys.
   const keys = new KeyRing(new SigningKeysRepository(storage, events), new KeyEncryption(config.secretKey), clock, {
     publishRetiredForMs: accessTtlMs + 60_000,
   });
-  const view = new RevocationView(revocations, clock, { sessionAbsoluteMs: auth.sessionAbsoluteSeconds * 1000 });
+  const view = new RevocationView(revocations, clock, { sessionAbsoluteMs: auth.sessionAbsoluteMs });
   const accessTokens = new AccessTokens(keys, view, clock, {
     issuer: auth.issuer,
     audience: auth.audience,
-    ttlSeconds: auth.accessTtlSeconds,
+    // JWT times are whole seconds (RFC 7519 NumericDate); ACCESS_TOKEN_TTL is too.
+    ttlSeconds: auth.accessTtlMs / 1000,
   });
   const sessions = new SessionService(new SessionsRepository(storage, events), revocations, clock, {
-    idleMs: auth.sessionIdleSeconds * 1000,
-    absoluteMs: auth.sessionAbsoluteSeconds * 1000,
+    idleMs: auth.sessionIdleMs,
+    absoluteMs: auth.sessionAbsoluteMs,
     accessTtlMs,
   });
   const csrf = new CsrfTokens(config.secretKey);
   const limiter = new LoginLimiter(new LoginAttemptsRepository(storage), config.secretKey, clock, {
     accountFreeFailures: auth.loginThrottle.accountFreeFailures,
-    accountBaseLockMs: auth.loginThrottle.accountFirstLockSeconds * 1000,
-    accountMaxLockMs: auth.loginThrottle.accountMaxLockSeconds * 1000,
+    accountBaseLockMs: auth.loginThrottle.accountFirstLockMs,
+    accountMaxLockMs: auth.loginThrottle.accountMaxLockMs,
     ipMaxFailures: auth.loginThrottle.ipMaxFailures,
-    ipWindowMs: auth.loginThrottle.ipWindowSeconds * 1000,
+    ipWindowMs: auth.loginThrottle.ipWindowMs,
   });
   const service = new AuthService({
     users,
@@ -86,9 +87,9 @@ export function createAuth({ config, clock, logger, storage, users, passwords, e
     clock,
     logger,
     secretKey: config.secretKey,
-    refreshTtlMs: auth.refreshTtlSeconds * 1000,
-    refreshGraceMs: auth.refreshReuseGraceSeconds * 1000,
-    sessionIdleMs: auth.sessionIdleSeconds * 1000,
+    refreshTtlMs: auth.refreshTtlMs,
+    refreshGraceMs: auth.refreshReuseGraceMs,
+    sessionIdleMs: auth.sessionIdleMs,
   });
   return {
     service,

@@ -1,9 +1,10 @@
+import { DURATION_UNITS } from '../duration.js';
 import { ConfigError } from './config-error.js';
 
-/** One trigger throttle tier: at most `max` calls per `windowSeconds`, per route and caller. */
+/** One trigger throttle tier: at most `max` calls per `windowMs`, per route and caller. */
 export interface ThrottleTier {
   readonly max: number;
-  readonly windowSeconds: number;
+  readonly windowMs: number;
 }
 
 /**
@@ -12,9 +13,8 @@ export interface ThrottleTier {
  * (`curfew trigger` retries up to 3 times on 5xx) and an operator's manual
  * call. Seed 002's stricter 10 per 10 minutes is `CRON_THROTTLE=10/10m`.
  */
-export const DEFAULT_THROTTLE: readonly ThrottleTier[] = [{ max: 30, windowSeconds: 600 }];
+export const DEFAULT_THROTTLE: readonly ThrottleTier[] = [{ max: 30, windowMs: 600_000 }];
 
-const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 const TIER = /^(\d{1,9})\s*\/\s*(\d{1,9})?\s*(s|m|h|d)?$/;
 
 /**
@@ -32,12 +32,12 @@ export function parseThrottleTiers(raw: string): ThrottleTier[] {
       throw new ConfigError('CRON_THROTTLE', `"${part}" is not a tier; write <max>/<window>, e.g. 10/10m,1/1m (window in s, m, h or d; plain numbers are seconds)`);
     }
     const max = Number(match[1]);
-    const windowSeconds = Number(count) * (UNITS[match[3] ?? 's'] ?? 1);
-    if (max < 1 || windowSeconds < 1) throw new ConfigError('CRON_THROTTLE', `"${part}": the count and the window must be at least 1`);
-    if (tiers.some((tier) => tier.windowSeconds === windowSeconds)) {
-      throw new ConfigError('CRON_THROTTLE', `two tiers share the window ${windowSeconds} s; give each tier its own window`);
+    const windowMs = Number(count) * (DURATION_UNITS[match[3] ?? 's'] ?? 1000);
+    if (max < 1 || windowMs < 1000) throw new ConfigError('CRON_THROTTLE', `"${part}": the count and the window must be at least 1`);
+    if (tiers.some((tier) => tier.windowMs === windowMs)) {
+      throw new ConfigError('CRON_THROTTLE', `two tiers share the window ${windowMs / 1000} s; give each tier its own window`);
     }
-    tiers.push({ max, windowSeconds });
+    tiers.push({ max, windowMs });
   }
   return tiers;
 }

@@ -1,3 +1,4 @@
+import { DURATION_UNITS } from '../duration.js';
 import { ConfigError } from './config-error.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -47,6 +48,16 @@ export class EnvReader {
       throw new ConfigError(name, `must be at most ${range.max}, got ${parsed}`);
     }
     return parsed;
+  }
+
+  /**
+   * A whole number in the variable's documented unit (`s`, `m`, `d`), returned
+   * in milliseconds: Config holds every duration in ms, and this is where the
+   * unit is converted. The fallback and range are in the variable's unit, so
+   * errors speak the unit the user wrote.
+   */
+  wholeUnitsAsMs(name: string, unit: 's' | 'm' | 'd', fallback: number, range: { min?: number; max?: number } = {}): number {
+    return this.integer(name, fallback, range) * (DURATION_UNITS[unit] ?? 1000);
   }
 
   oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {

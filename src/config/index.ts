@@ -52,28 +52,31 @@ export interface Config {
   readonly auth: {
     readonly issuer: string;
     readonly audience: string;
-    /** Access-token lifetime in seconds (default 300). */
-    readonly accessTtlSeconds: number;
-    /** Refresh-token lifetime in seconds (default 7 days). */
-    readonly refreshTtlSeconds: number;
-    /** How long a rotated refresh token still yields its successor (default 20 s). */
-    readonly refreshReuseGraceSeconds: number;
-    readonly sessionIdleSeconds: number;
-    readonly sessionAbsoluteSeconds: number;
-    readonly activationTtlSeconds: number;
+    /** ACCESS_TOKEN_TTL (seconds, default 300): access-token lifetime. */
+    readonly accessTtlMs: number;
+    /** REFRESH_TOKEN_TTL (seconds, default 7 days): refresh-token lifetime. */
+    readonly refreshTtlMs: number;
+    /** REFRESH_REUSE_GRACE (seconds, default 20): how long a rotated refresh token still yields its successor. */
+    readonly refreshReuseGraceMs: number;
+    /** SESSION_IDLE_TTL (seconds, default 7 days). */
+    readonly sessionIdleMs: number;
+    /** SESSION_ABSOLUTE_TTL (seconds, default 30 days). */
+    readonly sessionAbsoluteMs: number;
+    /** ACTIVATION_TTL (seconds, default 24 h): activation-link lifetime. */
+    readonly activationTtlMs: number;
     readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
     /** Failed-login limits, counted in the database (src/auth/login-limiter.ts). */
     readonly loginThrottle: {
       /** Failures per account before back-off starts (default 5). */
       readonly accountFreeFailures: number;
-      /** First per-account lock in seconds, doubled per further failure (LOGIN_ACCOUNT_FIRST_LOCK, default 1). */
-      readonly accountFirstLockSeconds: number;
-      /** Longest per-account lock in seconds (default 900). */
-      readonly accountMaxLockSeconds: number;
+      /** LOGIN_ACCOUNT_FIRST_LOCK (seconds, default 1): first per-account lock, doubled per further failure. */
+      readonly accountFirstLockMs: number;
+      /** LOGIN_ACCOUNT_MAX_LOCK (seconds, default 900): longest per-account lock. */
+      readonly accountMaxLockMs: number;
       /** Failures per IP within the window before it is locked until the window ends (default 100). */
       readonly ipMaxFailures: number;
-      /** Per-IP window in seconds (default 900). */
-      readonly ipWindowSeconds: number;
+      /** LOGIN_IP_WINDOW (seconds, default 900): the per-IP window. */
+      readonly ipWindowMs: number;
     };
   };
   readonly mail: {
@@ -86,17 +89,17 @@ export interface Config {
   /** The account lifecycle (src/accounts/lifecycle; docs/accounts.md). */
   readonly accounts: {
     /** UNACTIVATED_ACCOUNT_TTL (seconds, default 7 days): never-activated accounts older than this are purged. */
-    readonly unactivatedTtlSeconds: number;
+    readonly unactivatedTtlMs: number;
     /** PASSWORD_RESET_TTL (seconds, default 3600): reset-link lifetime. */
-    readonly passwordResetTtlSeconds: number;
+    readonly passwordResetTtlMs: number;
     /** EMAIL_CHANGE_TTL (seconds, default 86 400): e-mail-change confirmation link lifetime. */
-    readonly emailChangeTtlSeconds: number;
+    readonly emailChangeTtlMs: number;
     /** PASSWORD_MIN_STRENGTH (zxcvbn score 0–4, default 3). */
     readonly passwordMinStrength: number;
     /** PASSWORD_RESET_URL (default PUBLIC_URL/password/reset/): the page the reset mail links to, token in the fragment. */
     readonly passwordResetUrl: string;
-    /** ACCOUNT_MAIL_ADDRESS_MAX / _IP_MAX per ACCOUNT_MAIL_WINDOW: resend, reset and e-mail-change requests. */
-    readonly mailThrottle: { readonly addressMax: number; readonly ipMax: number; readonly windowSeconds: number };
+    /** ACCOUNT_MAIL_ADDRESS_MAX / _IP_MAX per ACCOUNT_MAIL_WINDOW (seconds): resend, reset and e-mail-change requests. */
+    readonly mailThrottle: { readonly addressMax: number; readonly ipMax: number; readonly windowMs: number };
   };
   /** Sequence mail (src/sequences; docs/sequences.md). */
   readonly sequences: {
@@ -118,15 +121,15 @@ export interface Config {
     readonly secrets: readonly string[];
     readonly allowQueryToken: boolean;
     readonly ipAllowlist: readonly string[];
-    /** CRON_THROTTLE tiers (or CRON_THROTTLE_MAX/_WINDOW as one tier); default 30 per 600 s. */
+    /** CRON_THROTTLE tiers (or CRON_THROTTLE_MAX/_WINDOW as one tier); default 30 per 10 minutes. */
     readonly throttle: readonly ThrottleTier[];
   };
   readonly scheduler: {
     readonly enabled: boolean;
     /** Identifies this process in leases and the run ledger. */
     readonly instanceId: string;
-    /** Days of run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, default 30). */
-    readonly runRetentionDays: number;
+    /** Run-ledger history `prune-cron-runs` keeps (CRON_RUNS_RETENTION_DAYS, in days, default 30). */
+    readonly runRetentionMs: number;
     /** SCHEDULER_LEASE_TTL (default 20 s): a crashed holder's job or /cron/run lease is taken over after this. */
     readonly leaseTtlMs: number;
     /** SCHEDULER_LEASE_HEARTBEAT (default 5 s, at most a third of the TTL): how often a running holder renews. */
@@ -135,7 +138,8 @@ export interface Config {
     readonly cronRunMaxMs: number;
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
-  readonly inactivityMinutes: number;
+  /** INACTIVITY_MINUTES (default 30): users without activity this long become offline. */
+  readonly inactivityMs: number;
   /** Presence (src/presence, src/http/routes/presence-socket.ts). */
   readonly presence: {
     /** PRESENCE_OFFLINE_GRACE (seconds, default 10): offline this long after the last socket closes. */
@@ -294,7 +298,7 @@ function parseThrottle(reader: EnvReader): readonly ThrottleTier[] {
   return [
     {
       max: reader.integer('CRON_THROTTLE_MAX', first.max, { min: 1 }),
-      windowSeconds: reader.integer('CRON_THROTTLE_WINDOW', first.windowSeconds, { min: 1 }),
+      windowMs: reader.wholeUnitsAsMs('CRON_THROTTLE_WINDOW', 's', first.windowMs / 1000, { min: 1 }),
     },
   ];
 }
@@ -348,12 +352,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     auth: {
       issuer: reader.string('JWT_ISSUER', publicUrl),
       audience: reader.string('JWT_AUDIENCE', 'curfew'),
-      accessTtlSeconds: reader.integer('ACCESS_TOKEN_TTL', 300, { min: 10, max: 86_400 }),
-      refreshTtlSeconds: reader.integer('REFRESH_TOKEN_TTL', 7 * 86_400, { min: 60 }),
-      refreshReuseGraceSeconds: reader.integer('REFRESH_REUSE_GRACE', 20, { min: 0, max: 600 }),
-      sessionIdleSeconds: reader.integer('SESSION_IDLE_TTL', 7 * 86_400, { min: 60 }),
-      sessionAbsoluteSeconds: reader.integer('SESSION_ABSOLUTE_TTL', 30 * 86_400, { min: 60 }),
-      activationTtlSeconds: reader.integer('ACTIVATION_TTL', 24 * 3600, { min: 60 }),
+      accessTtlMs: reader.wholeUnitsAsMs('ACCESS_TOKEN_TTL', 's', 300, { min: 10, max: 86_400 }),
+      refreshTtlMs: reader.wholeUnitsAsMs('REFRESH_TOKEN_TTL', 's', 7 * 86_400, { min: 60 }),
+      refreshReuseGraceMs: reader.wholeUnitsAsMs('REFRESH_REUSE_GRACE', 's', 20, { min: 0, max: 600 }),
+      sessionIdleMs: reader.wholeUnitsAsMs('SESSION_IDLE_TTL', 's', 7 * 86_400, { min: 60 }),
+      sessionAbsoluteMs: reader.wholeUnitsAsMs('SESSION_ABSOLUTE_TTL', 's', 30 * 86_400, { min: 60 }),
+      activationTtlMs: reader.wholeUnitsAsMs('ACTIVATION_TTL', 's', 24 * 3600, { min: 60 }),
       argon2: {
         memoryCost: reader.integer('ARGON2_MEMORY_KIB', 19_456, { min: 1024 }),
         timeCost: reader.integer('ARGON2_TIME_COST', 2, { min: 1 }),
@@ -361,10 +365,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       },
       loginThrottle: {
         accountFreeFailures: reader.integer('LOGIN_ACCOUNT_FREE_FAILURES', 5, { min: 1 }),
-        accountFirstLockSeconds: reader.integer('LOGIN_ACCOUNT_FIRST_LOCK', 1, { min: 1, max: 86_400 }),
-        accountMaxLockSeconds: reader.integer('LOGIN_ACCOUNT_MAX_LOCK', 900, { min: 1 }),
+        accountFirstLockMs: reader.wholeUnitsAsMs('LOGIN_ACCOUNT_FIRST_LOCK', 's', 1, { min: 1, max: 86_400 }),
+        accountMaxLockMs: reader.wholeUnitsAsMs('LOGIN_ACCOUNT_MAX_LOCK', 's', 900, { min: 1 }),
         ipMaxFailures: reader.integer('LOGIN_IP_MAX_FAILURES', 100, { min: 1 }),
-        ipWindowSeconds: reader.integer('LOGIN_IP_WINDOW', 900, { min: 1 }),
+        ipWindowMs: reader.wholeUnitsAsMs('LOGIN_IP_WINDOW', 's', 900, { min: 1 }),
       },
     },
     mail: {
@@ -374,15 +378,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       transport: parseMailTransport(reader),
     },
     accounts: {
-      unactivatedTtlSeconds: reader.integer('UNACTIVATED_ACCOUNT_TTL', 7 * 86_400, { min: 3600 }),
-      passwordResetTtlSeconds: reader.integer('PASSWORD_RESET_TTL', 3600, { min: 60, max: 86_400 }),
-      emailChangeTtlSeconds: reader.integer('EMAIL_CHANGE_TTL', 86_400, { min: 60 }),
+      unactivatedTtlMs: reader.wholeUnitsAsMs('UNACTIVATED_ACCOUNT_TTL', 's', 7 * 86_400, { min: 3600 }),
+      passwordResetTtlMs: reader.wholeUnitsAsMs('PASSWORD_RESET_TTL', 's', 3600, { min: 60, max: 86_400 }),
+      emailChangeTtlMs: reader.wholeUnitsAsMs('EMAIL_CHANGE_TTL', 's', 86_400, { min: 60 }),
       passwordMinStrength: reader.integer('PASSWORD_MIN_STRENGTH', 3, { min: 0, max: 4 }),
       passwordResetUrl: reader.url('PASSWORD_RESET_URL', ['http:', 'https:']) ?? `${publicUrl}/password/reset/`,
       mailThrottle: {
         addressMax: reader.integer('ACCOUNT_MAIL_ADDRESS_MAX', 3, { min: 1 }),
         ipMax: reader.integer('ACCOUNT_MAIL_IP_MAX', 30, { min: 1 }),
-        windowSeconds: reader.integer('ACCOUNT_MAIL_WINDOW', 900, { min: 1 }),
+        windowMs: reader.wholeUnitsAsMs('ACCOUNT_MAIL_WINDOW', 's', 900, { min: 1 }),
       },
     },
     sequences: {
@@ -391,7 +395,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       tickLimit: reader.integer('SEQUENCE_TICK_LIMIT', 10_000, { min: 1 }),
       smtpConnections: reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 }),
       smtpTimeoutMs: reader.integer('SEQUENCE_SMTP_TIMEOUT_MS', 30_000, { min: 100 }),
-      sendLeaseMs: reader.integer('SEQUENCE_SEND_LEASE', 300, { min: 10 }) * 1000,
+      sendLeaseMs: reader.wholeUnitsAsMs('SEQUENCE_SEND_LEASE', 's', 300, { min: 10 }),
     },
     cron: {
       secrets: parseCronSecrets(reader, production),
@@ -402,14 +406,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     scheduler: {
       enabled: reader.boolean('SCHEDULER', true),
       instanceId: reader.string('INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
-      runRetentionDays: reader.integer('CRON_RUNS_RETENTION_DAYS', 30, { min: 1 }),
+      runRetentionMs: reader.wholeUnitsAsMs('CRON_RUNS_RETENTION_DAYS', 'd', 30, { min: 1 }),
       ...parseLeaseTiming(reader),
       cronRunMaxMs: readDuration(reader, 'CRON_RUN_MAX_TIME', 600_000, { min: 1000 }),
     },
     jobs: parseJobOverrides(reader),
-    inactivityMinutes: reader.integer('INACTIVITY_MINUTES', 30, { min: 1 }),
+    inactivityMs: reader.wholeUnitsAsMs('INACTIVITY_MINUTES', 'm', 30, { min: 1 }),
     presence: {
-      offlineGraceMs: reader.integer('PRESENCE_OFFLINE_GRACE', 10, { min: 0, max: 3600 }) * 1000,
+      offlineGraceMs: reader.wholeUnitsAsMs('PRESENCE_OFFLINE_GRACE', 's', 10, { min: 0, max: 3600 }),
       pingIntervalMs: reader.integer('PRESENCE_PING_INTERVAL_MS', 25_000, { min: 50, max: 30_000 }),
       tickMs: reader.integer('PRESENCE_TICK_MS', 250, { min: 10, max: 10_000 }),
       heartbeatMs: reader.integer('PRESENCE_HEARTBEAT_MS', 10_000, { min: 50 }),
@@ -429,7 +433,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       // SQLite has one writer: smaller batches leave live requests a gap more often (bench/RESULTS.md).
       batchSize: reader.integer('MAINTENANCE_BATCH_SIZE', reader.raw('DATABASE_URL')?.startsWith('postgres') ? 5000 : 1000, { min: 1, max: 100_000 }),
       batchPauseMs: reader.integer('MAINTENANCE_BATCH_PAUSE_MS', 5, { min: 0, max: 10_000 }),
-      graceMs: reader.integer('MAINTENANCE_GRACE', 86_400, { min: 0 }) * 1000,
+      graceMs: reader.wholeUnitsAsMs('MAINTENANCE_GRACE', 's', 86_400, { min: 0 }),
       logoutExcludeRoles: reader.list('JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES'),
       logoutExcludeUsers: reader.list('JOB_LOGOUT_ALL_USERS_EXCLUDE_USERS').map((email) => email.toLowerCase()),
     },
@@ -441,16 +445,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 /** Timeouts for an auth API: small bodies, so slow senders and silent sockets are cut early. */
 function parseHttp(reader: EnvReader): Config['http'] {
-  const headersTimeoutMs = reader.integer('HTTP_HEADERS_TIMEOUT', 10, { min: 1, max: 3600 }) * 1000;
-  const requestTimeoutMs = reader.integer('HTTP_REQUEST_TIMEOUT', 30, { min: 1, max: 3600 }) * 1000;
+  const headersTimeoutMs = reader.wholeUnitsAsMs('HTTP_HEADERS_TIMEOUT', 's', 10, { min: 1, max: 3600 });
+  const requestTimeoutMs = reader.wholeUnitsAsMs('HTTP_REQUEST_TIMEOUT', 's', 30, { min: 1, max: 3600 });
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT', `must not exceed HTTP_REQUEST_TIMEOUT (${requestTimeoutMs / 1000}); e.g. 10 and 30`);
   }
   return {
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: reader.integer('HTTP_KEEP_ALIVE_TIMEOUT', 72, { min: 1, max: 3600 }) * 1000,
-    shutdownGraceMs: reader.integer('SHUTDOWN_GRACE', 10, { min: 0, max: 3600 }) * 1000,
+    keepAliveTimeoutMs: reader.wholeUnitsAsMs('HTTP_KEEP_ALIVE_TIMEOUT', 's', 72, { min: 1, max: 3600 }),
+    shutdownGraceMs: reader.wholeUnitsAsMs('SHUTDOWN_GRACE', 's', 10, { min: 0, max: 3600 }),
   };
 }
 

@@ -22,8 +22,8 @@ export interface BuiltInJobsOptions {
    */
   readonly bodies?: Partial<Record<Exclude<BuiltInJobName, 'prune-cron-runs'>, JobBody>>;
   readonly ledger: Pick<CronRunsRepository, 'deleteOlderThan' | 'countOlderThan'>;
-  /** Ledger rows older than this many days are pruned (default 30). */
-  readonly retentionDays?: number;
+  /** Ledger rows older than this are pruned, in ms (default 30 days). */
+  readonly retentionMs?: number;
   /** Rows per delete statement (default 1000). */
   readonly pruneBatchSize?: number;
 }
@@ -87,7 +87,7 @@ export function builtInJobs(options: BuiltInJobsOptions): JobDefinition[] {
 }
 
 function pruneCronRuns(options: BuiltInJobsOptions): JobBody {
-  const retentionMs = (options.retentionDays ?? 30) * 86_400_000;
+  const retentionMs = options.retentionMs ?? 30 * 86_400_000;
   const batchSize = options.pruneBatchSize ?? 1000;
   return async ({ clock, dryRun, signal, progress }): Promise<Counts> => {
     const cutoff = clock.now() - retentionMs;

@@ -37,7 +37,7 @@ export function createJobs(options: CreateJobsOptions): { service: DefaultJobsSe
   const { config, clock, logger, storage } = options;
   const ledger = new CronRunsRepository(storage);
   const definitions = [
-    ...builtInJobs({ ledger, retentionDays: config.scheduler.runRetentionDays, ...(options.bodies ? { bodies: options.bodies } : {}) }),
+    ...builtInJobs({ ledger, retentionMs: config.scheduler.runRetentionMs, ...(options.bodies ? { bodies: options.bodies } : {}) }),
     ...(options.extraJobs ?? []),
   ];
   const service = new DefaultJobsService({

@@ -31,7 +31,7 @@ export function createMaintenance(deps: { config: Config; clock: Clock; storage:
     batchSize: config.maintenance.batchSize,
     pauseMs: config.maintenance.batchPauseMs,
     graceMs: config.maintenance.graceMs,
-    sessionAbsoluteMs: config.auth.sessionAbsoluteSeconds * 1000,
+    sessionAbsoluteMs: config.auth.sessionAbsoluteMs,
     excludeRoles: config.maintenance.logoutExcludeRoles,
     excludeUsers: config.maintenance.logoutExcludeUsers,
   });

@@ -43,7 +43,7 @@ export function createPresence(options: CreatePresenceOptions): { service: Prese
     repository,
     bus,
     instanceId: config.scheduler.instanceId,
-    inactivityMs: config.inactivityMinutes * 60_000,
+    inactivityMs: config.inactivityMs,
     instanceTimeoutMs: settings.instanceTimeoutMs,
     orphanAfterMs: Math.max(60_000, settings.offlineGraceMs * 2),
   });

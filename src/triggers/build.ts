@@ -17,7 +17,7 @@ export function buildTriggerGuard(config: Config, clock: Clock, storage: Storage
     secrets: config.cron.secrets,
     allowQueryToken: config.cron.allowQueryToken,
     allowlist: parseIpAllowlist(config.cron.ipAllowlist),
-    throttle: config.cron.throttle.map((tier) => ({ max: tier.max, windowMs: tier.windowSeconds * 1000 })),
+    throttle: config.cron.throttle,
     clock,
     throttleStore: new TriggerThrottleRepository(storage),
     nonceStore: new TriggerNoncesRepository(storage),

@@ -137,7 +137,7 @@ describe('register → activation mail over SMTP → activate', () => {
 
   it('refuses an expired link with 410 and keeps the account inactive', async () => {
     const link = await registerAndReceive('late@example.com');
-    clock.advance(t.app.config.auth.activationTtlSeconds * 1000);
+    clock.advance(t.app.config.auth.activationTtlMs);
     const expired = await http.get<ErrorBody>(link.pathname);
     assert.equal(expired.status, 410);
     assert.equal(expired.body.error.code, 'ACTIVATION_EXPIRED');

@@ -44,7 +44,7 @@ describe('RFC 7662 introspection with service clients', () => {
     assert.equal(body.aud, 'curfew');
     assert.equal(body.iss, t.app.config.auth.issuer);
     assert.equal(body.iat, Math.floor(clock.now() / 1000));
-    assert.equal(body.exp, Math.floor(clock.now() / 1000) + t.app.config.auth.accessTtlSeconds);
+    assert.equal(body.exp, Math.floor(clock.now() / 1000) + t.app.config.auth.accessTtlMs / 1000);
   });
 
   it('a JSON body answers the same as the form', async () => {
@@ -65,7 +65,7 @@ describe('RFC 7662 introspection with service clients', () => {
   it('an expired token is {"active": false}', async () => {
     const fresh = (await loggedInClient(t, 'in@example.com', 'correct horse battery')).cookie('access_token') as string;
     assert.equal(((await introspect({ form: { token: fresh } })).body as { active: boolean }).active, true);
-    clock.advance((t.app.config.auth.accessTtlSeconds + 1) * 1000);
+    clock.advance(t.app.config.auth.accessTtlMs + 1000);
     assert.deepEqual((await introspect({ form: { token: fresh } })).body, { active: false });
   });
 

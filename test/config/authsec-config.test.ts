@@ -33,14 +33,14 @@ describe('TRUST_PROXY (issue 16 #7): hops or CIDRs, never "trust the leftmost"',
 
 describe('CRON_THROTTLE tiers (issue 13 §4) and the default (issue 14)', () => {
   it('defaults to 30 per 10 minutes: a once-a-minute caller plus retries and a manual call fit', () => {
-    assert.deepEqual(load({}).cron.throttle, [{ max: 30, windowSeconds: 600 }]);
+    assert.deepEqual(load({}).cron.throttle, [{ max: 30, windowMs: 600_000 }]);
   });
   const cases: Array<[Record<string, string>, Config['cron']['throttle']]> = [
-    [{ CRON_THROTTLE: '10/10m,1/1m' }, [{ max: 10, windowSeconds: 600 }, { max: 1, windowSeconds: 60 }]],
-    [{ CRON_THROTTLE: '10/600' }, [{ max: 10, windowSeconds: 600 }]],
-    [{ CRON_THROTTLE: '100/1h, 5/30s, 2/m' }, [{ max: 100, windowSeconds: 3600 }, { max: 5, windowSeconds: 30 }, { max: 2, windowSeconds: 60 }]],
-    [{ CRON_THROTTLE_MAX: '10' }, [{ max: 10, windowSeconds: 600 }]],
-    [{ CRON_THROTTLE_MAX: '3', CRON_THROTTLE_WINDOW: '60' }, [{ max: 3, windowSeconds: 60 }]],
+    [{ CRON_THROTTLE: '10/10m,1/1m' }, [{ max: 10, windowMs: 600_000 }, { max: 1, windowMs: 60_000 }]],
+    [{ CRON_THROTTLE: '10/600' }, [{ max: 10, windowMs: 600_000 }]],
+    [{ CRON_THROTTLE: '100/1h, 5/30s, 2/m' }, [{ max: 100, windowMs: 3_600_000 }, { max: 5, windowMs: 30_000 }, { max: 2, windowMs: 60_000 }]],
+    [{ CRON_THROTTLE_MAX: '10' }, [{ max: 10, windowMs: 600_000 }]],
+    [{ CRON_THROTTLE_MAX: '3', CRON_THROTTLE_WINDOW: '60' }, [{ max: 3, windowMs: 60_000 }]],
   ];
   for (const [env, expected] of cases) {
     it(`${JSON.stringify(env)} -> ${JSON.stringify(expected)}`, () => {
@@ -72,7 +72,7 @@ describe('presence and login settings', () => {
     const config = load({});
     assert.equal(config.presence.maxConnectionsPerUser, 20);
     assert.equal(config.presence.visibility, 'self-and-admins');
-    assert.equal(config.auth.loginThrottle.accountFirstLockSeconds, 1);
+    assert.equal(config.auth.loginThrottle.accountFirstLockMs, 1000);
   });
   it('refuses an unknown PRESENCE_VISIBILITY, naming it', () => {
     assert.throws(() => load({ PRESENCE_VISIBILITY: 'everyone' }), (error: unknown) => error instanceof ConfigError && error.setting === 'PRESENCE_VISIBILITY');

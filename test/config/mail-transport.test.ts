@@ -40,8 +40,8 @@ describe('MAIL_TRANSPORT and production mail', () => {
 
   it('reads the lifecycle settings with their defaults', () => {
     const { accounts } = load({});
-    assert.equal(accounts.unactivatedTtlSeconds, 7 * 86_400);
-    assert.equal(accounts.passwordResetTtlSeconds, 3600);
+    assert.equal(accounts.unactivatedTtlMs, 7 * 86_400_000);
+    assert.equal(accounts.passwordResetTtlMs, 3_600_000);
     assert.equal(accounts.passwordMinStrength, 3);
     assert.equal(accounts.passwordResetUrl, 'http://127.0.0.1:8000/password/reset/');
     assert.throws(() => load({ PASSWORD_MIN_STRENGTH: '5' }), (error: unknown) => error instanceof ConfigError && error.setting === 'PASSWORD_MIN_STRENGTH');

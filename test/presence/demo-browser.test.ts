@@ -81,7 +81,7 @@ describeIfAvailable('the /demo/presence page after its access token expired', mi
     await page.waitForSelector('body[data-connections="1"]', { timeout: 10_000 });
 
     // Past the access token's lifetime (ACCESS_TOKEN_TTL, 300 s) on the server's clock.
-    clock.advance((t.app.config.auth.accessTtlSeconds + 1) * 1000);
+    clock.advance(t.app.config.auth.accessTtlMs + 1000);
     const status = () => page.evaluate(async () => (await fetch('/api/v1/me/', { credentials: 'same-origin' })).status);
     assert.equal(await status(), 401, 'the access cookie is expired for the server');
 

@@ -42,7 +42,7 @@ export function createAccountLifecycle(deps: AccountLifecycleDeps): AccountLifec
   const throttle = new AccountMailThrottle(new AccountMailThrottleRepository(storage), config.secretKey, clock, {
     addressMax: config.accounts.mailThrottle.addressMax,
     ipMax: config.accounts.mailThrottle.ipMax,
-    windowMs: config.accounts.mailThrottle.windowSeconds * 1000,
+    windowMs: config.accounts.mailThrottle.windowMs,
   });
   const deferred = new DeferredWork(logger);
   const hooks = new AccountHooks();
@@ -56,9 +56,9 @@ export function createAccountLifecycle(deps: AccountLifecycleDeps): AccountLifec
     purgeJob: purgeUnactivatedAccounts({
       storage,
       hooks,
-      unactivatedTtlMs: config.accounts.unactivatedTtlSeconds * 1000,
+      unactivatedTtlMs: config.accounts.unactivatedTtlMs,
       graceMs: config.maintenance.graceMs,
-      throttleWindowMs: config.accounts.mailThrottle.windowSeconds * 1000,
+      throttleWindowMs: config.accounts.mailThrottle.windowMs,
       batchSize: config.maintenance.batchSize,
       pauseMs: config.maintenance.batchPauseMs,
     }),

@@ -34,13 +34,13 @@ async function render(to: string, mail: MailTemplate, vars: Record<string, strin
   return { to, subject: mail.subject, text: await text.parseAndRender(mail.text, vars), html: await html.parseAndRender(mail.html, vars) };
 }
 
-/** `3600` -> `1 hour`, `86400` -> `24 hours`, `1800` -> `30 minutes`. */
-export function validityText(ttlSeconds: number): string {
-  if (ttlSeconds < 3600) {
-    const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+/** 3 600 000 ms -> `1 hour`, 86 400 000 -> `24 hours`, 1 800 000 -> `30 minutes`. */
+export function validityText(ttlMs: number): string {
+  if (ttlMs < 3_600_000) {
+    const minutes = Math.max(1, Math.round(ttlMs / 60_000));
     return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
   }
-  const hours = Math.round(ttlSeconds / 360) / 10;
+  const hours = Math.round(ttlMs / 360_000) / 10;
   return `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
 }
 
@@ -70,8 +70,8 @@ const RESET = template(
 );
 
 /** The password-reset mail: a link to the reset page (token in the fragment) and the bare token. */
-export function passwordResetMail(to: string, url: string, token: string, ttlSeconds: number): Promise<MailMessage> {
-  return render(to, RESET, { url, token, validity: validityText(ttlSeconds) });
+export function passwordResetMail(to: string, url: string, token: string, ttlMs: number): Promise<MailMessage> {
+  return render(to, RESET, { url, token, validity: validityText(ttlMs) });
 }
 
 const EMAIL_CHANGE = template(
@@ -96,8 +96,8 @@ const EMAIL_CHANGE = template(
 );
 
 /** The confirmation mail to the new address. */
-export function emailChangeMail(to: string, oldEmail: string, url: string, ttlSeconds: number): Promise<MailMessage> {
-  return render(to, EMAIL_CHANGE, { url, old_email: oldEmail, validity: validityText(ttlSeconds) });
+export function emailChangeMail(to: string, oldEmail: string, url: string, ttlMs: number): Promise<MailMessage> {
+  return render(to, EMAIL_CHANGE, { url, old_email: oldEmail, validity: validityText(ttlMs) });
 }
 
 const EMAIL_CHANGED = template(

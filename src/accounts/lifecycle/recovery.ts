@@ -51,8 +51,8 @@ export class AccountRecovery {
     await transaction(storage, async (tx) => {
       const links = new ActivationTokensRepository(tx);
       await links.invalidateForUser(user.id, now);
-      await links.insert({ userId: user.id, tokenHash: hashActivationToken(token), createdAt: now, expiresAt: now + config.auth.activationTtlSeconds * 1000 });
-      await mail.enqueue(activationMail(user.email, activationUrl(config.publicUrl, token), config.auth.activationTtlSeconds), { trx: tx });
+      await links.insert({ userId: user.id, tokenHash: hashActivationToken(token), createdAt: now, expiresAt: now + config.auth.activationTtlMs });
+      await mail.enqueue(activationMail(user.email, activationUrl(config.publicUrl, token), config.auth.activationTtlMs), { trx: tx });
     });
     mail.wake();
     logger.info({ userId: user.id }, 'activation mail re-sent; earlier links invalidated');
@@ -75,13 +75,13 @@ export class AccountRecovery {
     if (!user || user.activated_at === null || user.deactivated_at !== null) return false;
     const token = newActivationToken();
     const now = clock.now();
-    const ttl = config.accounts.passwordResetTtlSeconds;
+    const ttlMs = config.accounts.passwordResetTtlMs;
     // Rendered before the transaction, so no write lock waits on a template.
-    const message = await passwordResetMail(user.email, passwordResetUrl(config.accounts.passwordResetUrl, token), token, ttl);
+    const message = await passwordResetMail(user.email, passwordResetUrl(config.accounts.passwordResetUrl, token), token, ttlMs);
     await transaction(storage, async (tx) => {
       const tokens = new AccountTokensRepository(tx);
       await tokens.invalidate(user.id, 'password-reset', now);
-      await tokens.insert({ userId: user.id, purpose: 'password-reset', tokenHash: hashActivationToken(token), newEmail: null, createdAt: now, expiresAt: now + ttl * 1000 });
+      await tokens.insert({ userId: user.id, purpose: 'password-reset', tokenHash: hashActivationToken(token), newEmail: null, createdAt: now, expiresAt: now + ttlMs });
       await mail.enqueue(message, { trx: tx });
     });
     mail.wake();

@@ -87,12 +87,12 @@ export class AccountSettings {
     }
     const token = newActivationToken();
     const now = clock.now();
-    const ttl = config.accounts.emailChangeTtlSeconds;
-    const message = await emailChangeMail(newEmail, user.email, emailConfirmUrl(config.publicUrl, token), ttl);
+    const ttlMs = config.accounts.emailChangeTtlMs;
+    const message = await emailChangeMail(newEmail, user.email, emailConfirmUrl(config.publicUrl, token), ttlMs);
     await transaction(storage, async (tx) => {
       const tokens = new AccountTokensRepository(tx);
       await tokens.invalidate(user.id, 'email-change', now);
-      await tokens.insert({ userId: user.id, purpose: 'email-change', tokenHash: hashActivationToken(token), newEmail, createdAt: now, expiresAt: now + ttl * 1000 });
+      await tokens.insert({ userId: user.id, purpose: 'email-change', tokenHash: hashActivationToken(token), newEmail, createdAt: now, expiresAt: now + ttlMs });
       await mail.enqueue(message, { trx: tx });
     });
     mail.wake();

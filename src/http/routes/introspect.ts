@@ -64,7 +64,7 @@ export const introspectRoutes: RouteModule = (app, ctx) => {
         active: true,
         sub: String(claims.userId),
         exp: Math.floor(claims.expiresAt / 1000),
-        iat: typeof iat === 'number' ? iat : Math.floor(claims.expiresAt / 1000) - ctx.config.auth.accessTtlSeconds,
+        iat: typeof iat === 'number' ? iat : Math.floor((claims.expiresAt - ctx.config.auth.accessTtlMs) / 1000),
         iss: ctx.config.auth.issuer,
         aud: ctx.config.auth.audience,
         token_type: 'access_token',
