@@ -4,6 +4,18 @@ import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// Why not a lock-file library (issue 15 §4; proper-lockfile 4.x read, the usual choice):
+// - its stale takeover is stat, rmdir, mkdir: two launches that both judge a lock
+//   stale can both win (the second removes the first one's fresh lock). That race
+//   is the subtle half; removeIfStale below closes it (rename aside, compare inode).
+// - its mtime refresh timer is for locks held long; ours is held for one read and
+//   one write of `<lock>.last`, never across the HTTP call.
+// - it checks no PIDs either (a PID means nothing across containers); mkdir instead
+//   of O_EXCL only matters on NFSv2, and the default lock lives in os.tmpdir().
+// - it would change what is on disk (a directory: a lock file a crash of today's
+//   version left behind fails its rmdir with ENOTDIR, as does the stale-lock test's
+//   file) and add exit handlers and three dependencies.
+
 /**
  * Seed 000's "not launched in the last 59 seconds" guard, safe under
  * concurrent launches.

@@ -38,4 +38,14 @@ describe('the min-interval launch guard', () => {
     utimesSync(lockFile, old, old);
     assert.deepEqual(await claimLaunch({ lockFile, minIntervalMs: 1_000, now: Date.now }), { launch: true });
   });
+
+  it('a stale mutex met by 20 concurrent claims: exactly one takes it over and launches', async () => {
+    const lockFile = join(dir, 'd.lock');
+    writeFileSync(lockFile, '{"pid":1}');
+    const old = (Date.now() - 60_000) / 1000;
+    utimesSync(lockFile, old, old);
+    const options = { lockFile, minIntervalMs: 59_000, now: Date.now };
+    const decisions = await Promise.all(Array.from({ length: 20 }, () => claimLaunch(options)));
+    assert.equal(decisions.filter((decision) => decision.launch).length, 1);
+  });
 });
