@@ -10,9 +10,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
  * Issue 15 §4: docs/scheduler.md called jobs placeholders long after they got
  * their bodies. Its job table is now checked against the registry the app
  * builds: names, default schedules, enabled flags, catch-up policies, and
- * "placeholder" exactly where the job is still one.
+ * "placeholder" exactly where the job is still one. The README's shorter
+ * table is held to the same registry (names, schedules, disabled).
  */
-describe('docs/scheduler.md job table', () => {
+describe('docs/scheduler.md and README job tables', () => {
   let database: TestDatabase;
   let app: App;
   before(async () => {
@@ -41,6 +42,19 @@ describe('docs/scheduler.md job table', () => {
       catchUp: d.catchUp.kind,
       placeholder: d.placeholder !== undefined,
     }));
+    assert.deepEqual(rows, registry);
+  });
+
+  it('the README job table names the same jobs, schedules and disabled ones', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Jobs'), readme.indexOf('## Fire jobs from outside'));
+    const rows = [...section.matchAll(/^\| `([a-z-]+)` \| `([^`]+)`(, \*\*disabled\*\*)? \| .+ \|$/gm)]
+      .map((m) => ({ job: m[1], schedule: m[2], enabled: m[3] === undefined }))
+      .sort((a, b) => String(a.job).localeCompare(String(b.job)));
+    const registry = app.services.jobs
+      .definitions()
+      .map((d) => ({ job: d.name, schedule: d.schedule, enabled: d.enabled }))
+      .sort((a, b) => a.job.localeCompare(b.job));
     assert.deepEqual(rows, registry);
   });
 });
