@@ -60,6 +60,15 @@ export class SessionControl {
       }));
   }
 
+  /**
+   * Live sessions of everybody (the console's overview): not revoked and not
+   * expired. A user logged out everywhere by a not-before mark has rows
+   * marked revoked too, so they are not counted.
+   */
+  countLive(): Promise<number> {
+    return this.sessionsRepo.countLive(this.clock.now());
+  }
+
   /** Revokes one of the user's own live sessions; SESSION_NOT_FOUND for anyone else's, unknown or ended ones. */
   async revokeOwn(userId: number, sessionId: string): Promise<void> {
     const row = await this.sessionsRepo.findById(sessionId);

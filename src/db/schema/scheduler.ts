@@ -21,6 +21,8 @@ export interface CronRunsTable {
   error: string | null;
   /** The whole error of a failed run: stack and `cause` chain, redacted, bounded (migration 0012). */
   error_detail: Generated<string | null>;
+  /** JSON of the run's parameters (RunRequest.params), null when none (migration 0014). */
+  params: Generated<string | null>;
   caller_ip: string | null;
   user_agent: string | null;
   request_id: string | null;
@@ -39,7 +41,22 @@ export interface JobLeasesTable {
   renewed_at: Generated<number | null>;
 }
 
+/** Operator controls per job (migration 0014): one row once a job was first paused. */
+export interface JobControlsTable {
+  job: string;
+  /** 0/1 */
+  paused: number;
+  paused_at: number | null;
+  /** Who paused it: an admin's e-mail, or `cli:<user>`. */
+  paused_by: string | null;
+  reason: string | null;
+  /** The last resume: catch-up and lateness count from here, not from the slots skipped while paused. */
+  resumed_at: number | null;
+  resumed_by: string | null;
+}
+
 export interface SchedulerTables {
   cron_runs: CronRunsTable;
   job_leases: JobLeasesTable;
+  job_controls: JobControlsTable;
 }
