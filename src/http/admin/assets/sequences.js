@@ -28,7 +28,7 @@ async function funnel(sequence) {
     el('h3', { text: `${sequence.name} (${sequence.key})${sequence.active ? '' : ' — inactive'}` }),
     el('ol', { class: 'plain' },
       bar('Enrolled', enrolled, enrolled),
-      sequence.steps.map((step, index) => bar(`Step ${index + 1} sent: ${step.subject}`, perStep.get(index) ?? 0, enrolled)),
+      sequence.steps.map((step, index) => bar(`Step ${index + 1} sent: ${step.subject}`, perStep.get(index + 1) ?? 0, enrolled)),
       bar('Completed', c.completed ?? 0, enrolled)),
     el('p', { class: 'muted small', text: `Active ${c.active ?? 0}, unsubscribed ${c.unsubscribed ?? 0}, stopped ${c.stopped ?? 0}; sends: failed ${c.failed ?? 0}, unknown ${c.unknown ?? 0}, due now ${c.due_now ?? 0}.${capped ? ' Step counts read the newest 1000 sends.' : ''}` }));
 }
@@ -63,7 +63,7 @@ async function load() {
   document.getElementById('unknown-none').hidden = unknown.length > 0;
   fill(document.querySelector('#unknown-table tbody'), unknown.map((send) => el('tr', { 'data-send-id': send.id },
     el('th', { scope: 'row', 'data-label': 'Send', text: send.id }),
-    el('td', { 'data-label': 'Sequence / step', text: send.sequence ? `${send.sequence} / ${send.step + 1}` : 'transactional mail' }),
+    el('td', { 'data-label': 'Sequence / step', text: send.sequence ? `${send.sequence} / step ${send.step}` : 'transactional mail' }),
     el('td', { 'data-label': 'Recipient', text: send.email ?? '–' }),
     el('td', { 'data-label': 'Attempts', text: String(send.attempts ?? 0) }),
     el('td', { 'data-label': 'Last error', text: send.last_error ?? '–' }),
