@@ -51,7 +51,7 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     for (const name of names) {
       const row = jobRow(name);
       assert.equal(await row.count(), 1, name);
-      for (const action of ['Run now', 'Dry run', 'Pause']) assert.equal(await row.getByRole('button', { name: action, exact: false }).count(), 1, `${name}: ${action}`);
+      for (const action of ['Run now', 'Dry run', 'Pause']) assert.equal(await row.getByRole('button', { name: `${action}: ${name}`, exact: true }).count(), 1, `${name}: ${action}`);
     }
     assert.match(await jobRow('flush-expired-tokens').innerText(), /0 0 \* \* \*\s+UTC/);
     await screenshots(page, 'jobs');
@@ -65,7 +65,7 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     await history.evaluate(() => { (globalThis as unknown as { stayed: boolean }).stayed = true; });
 
     await page.goto(`${t.url}/admin/jobs/`);
-    await jobRow('console-echo').getByRole('button', { name: 'Run console-echo now' }).click();
+    await jobRow('console-echo').getByRole('button', { name: 'Run now: console-echo' }).click();
     const link = page.locator('#notice a', { hasText: /Open run \d+/ });
     await link.waitFor();
     assert.match(await page.locator('#notice').innerText(), /Run of console-echo: ok .*echoed 1/);
@@ -78,12 +78,12 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
   });
 
   it('"Dry run" counts without doing, and logout-all-users\' "Run now" shows the dry-run counts before anything happens', async () => {
-    await jobRow('console-echo').getByRole('button', { name: 'Dry run console-echo' }).click();
+    await jobRow('console-echo').getByRole('button', { name: 'Dry run: console-echo' }).click();
     await page.locator('#notice', { hasText: /Dry run of console-echo: ok .*echoed 0/ }).waitFor();
 
     const member = new HttpClient(t.url);
     assert.equal((await member.post('/api/v1/login/', { json: MEMBER })).status, 200);
-    await jobRow('logout-all-users').getByRole('button', { name: 'Run logout-all-users now' }).click();
+    await jobRow('logout-all-users').getByRole('button', { name: 'Run now: logout-all-users' }).click();
     const dialog = page.locator('#confirm');
     await dialog.waitFor();
     assert.match(await dialog.innerText(), /dry run just counted/i);
@@ -94,17 +94,17 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
   });
 
   it('pauses a job from the page (/cron/status reports it paused) and resumes it', async () => {
-    await jobRow('console-echo').getByRole('button', { name: 'Pause console-echo' }).click();
+    await jobRow('console-echo').getByRole('button', { name: 'Pause: console-echo' }).click();
     await page.getByLabel('Reason (optional)').fill('database maintenance');
     await page.locator('#confirm').getByRole('button', { name: 'Pause' }).click();
-    await jobRow('console-echo').getByRole('button', { name: 'Resume console-echo' }).waitFor();
+    await jobRow('console-echo').getByRole('button', { name: 'Resume: console-echo' }).waitFor();
     assert.match(await jobRow('console-echo').innerText(), /paused/);
     const paused = (await cronStatus()).find((job) => job.job === 'console-echo');
     assert.equal(paused?.paused, true);
     assert.match(String(paused?.paused_by), /root@example\.test|admin/);
 
-    await jobRow('console-echo').getByRole('button', { name: 'Resume console-echo' }).click();
-    await jobRow('console-echo').getByRole('button', { name: 'Pause console-echo' }).waitFor();
+    await jobRow('console-echo').getByRole('button', { name: 'Resume: console-echo' }).click();
+    await jobRow('console-echo').getByRole('button', { name: 'Pause: console-echo' }).waitFor();
     assert.equal((await cronStatus()).find((job) => job.job === 'console-echo')?.paused, false);
   });
 

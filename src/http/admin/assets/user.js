@@ -66,7 +66,7 @@ async function load() {
     el('td', { 'data-label': 'Last seen' }, timeEl(session.last_seen_at)),
     el('td', { 'data-label': 'Expires' }, timeEl(session.idle_expires_at)),
     el('td', { 'data-label': 'Actions', class: 'actions' },
-      el('button', { type: 'button', class: 'danger', 'data-action': 'revoke', onclick: () => revoke(session), text: 'Revoke', 'aria-label': `Revoke the session from ${session.user_agent ?? 'an unknown device'}` })))));
+      el('button', { type: 'button', class: 'danger', 'data-action': 'revoke', onclick: () => revoke(session), text: 'Revoke', 'aria-label': `Revoke: ${session.user_agent ?? 'unknown device'}` })))));
 }
 
 document.getElementById('logout-everywhere').addEventListener('click', () => void logoutEverywhere());
