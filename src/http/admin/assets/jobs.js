@@ -96,12 +96,12 @@ function row(job) {
     el('td', { 'data-label': 'Next run' }, job.paused ? '–' : timeEl(job.next_slot)),
     el('td', { 'data-label': 'Last run' }, lastRunCell(job.last_run)),
     el('td', { 'data-label': 'Failures', class: job.consecutive_failures > 0 ? 'bad' : '' , text: String(job.consecutive_failures) }),
-    el('td', { 'data-label': 'Actions', class: 'actions' },
+    el('td', { 'data-label': 'Actions', class: 'cell-actions' }, el('div', { class: 'actions' },
       el('button', { type: 'button', 'data-action': 'run', onclick: () => runJob(job, false), 'aria-label': `Run now: ${job.job}`, text: 'Run now' }),
       el('button', { type: 'button', class: 'secondary', 'data-action': 'dry-run', onclick: () => runJob(job, true), 'aria-label': `Dry run: ${job.job}`, text: 'Dry run' }),
       job.paused
         ? el('button', { type: 'button', class: 'secondary', 'data-action': 'resume', onclick: () => resumeJob(job), 'aria-label': `Resume: ${job.job}`, text: 'Resume' })
-        : el('button', { type: 'button', class: 'secondary', 'data-action': 'pause', onclick: () => pauseJob(job), 'aria-label': `Pause: ${job.job}`, text: 'Pause' })));
+        : el('button', { type: 'button', class: 'secondary', 'data-action': 'pause', onclick: () => pauseJob(job), 'aria-label': `Pause: ${job.job}`, text: 'Pause' }))));
 }
 
 async function load() {

@@ -67,9 +67,9 @@ async function load() {
     el('td', { 'data-label': 'Recipient', text: send.email ?? '–' }),
     el('td', { 'data-label': 'Attempts', text: String(send.attempts ?? 0) }),
     el('td', { 'data-label': 'Last error', text: send.last_error ?? '–' }),
-    el('td', { 'data-label': 'Resolve', class: 'actions' },
+    el('td', { 'data-label': 'Resolve', class: 'cell-actions' }, el('div', { class: 'actions' },
       el('button', { type: 'button', 'data-action': 'mark-sent', onclick: () => resolve(send, 'sent'), text: 'It arrived', 'aria-label': `It arrived: send ${send.id}` }),
-      el('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => resolve(send, 'retry'), text: 'Send again', 'aria-label': `Send again: send ${send.id}` })))));
+      el('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => resolve(send, 'retry'), text: 'Send again', 'aria-label': `Send again: send ${send.id}` }))))));
 }
 
 refresh = poll(load, 15_000, 'Sequences');

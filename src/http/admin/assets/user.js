@@ -65,8 +65,8 @@ async function load() {
     el('td', { 'data-label': 'Signed in' }, timeEl(session.created_at)),
     el('td', { 'data-label': 'Last seen' }, timeEl(session.last_seen_at)),
     el('td', { 'data-label': 'Expires' }, timeEl(session.idle_expires_at)),
-    el('td', { 'data-label': 'Actions', class: 'actions' },
-      el('button', { type: 'button', class: 'danger', 'data-action': 'revoke', onclick: () => revoke(session), text: 'Revoke', 'aria-label': `Revoke: ${session.user_agent ?? 'unknown device'}` })))));
+    el('td', { 'data-label': 'Actions', class: 'cell-actions' }, el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'danger', 'data-action': 'revoke', onclick: () => revoke(session), text: 'Revoke', 'aria-label': `Revoke: ${session.user_agent ?? 'unknown device'}` }))))));
 }
 
 document.getElementById('logout-everywhere').addEventListener('click', () => void logoutEverywhere());
