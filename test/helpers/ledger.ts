@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Storage } from '../../src/db/database.js';
 import { postgresUrl, type TestDatabase } from './database.js';
 
 /** One cron_runs row as the multi-process tests read it. */
@@ -48,4 +49,47 @@ export async function leaseHolder(database: TestDatabase, job: string): Promise<
   } finally {
     await client.end();
   }
+}
+
+/** A finished ledger row to write as if a run had happened (both engines, through the app's own storage). */
+export interface PastRun {
+  readonly job: string;
+  readonly status: 'ok' | 'failed' | 'skipped' | 'timed_out';
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** The slot; default: the start time (a scheduled run). Null: an ad-hoc run. */
+  readonly scheduledFor?: number | null;
+  readonly trigger?: 'schedule' | 'http' | 'cli' | 'catch-up';
+  readonly counts?: Readonly<Record<string, number>>;
+  readonly error?: string;
+  readonly instanceId?: string;
+}
+
+/**
+ * Writes a finished run into `cron_runs` of a running app (SQLite or
+ * PostgreSQL), e.g. an old success that makes a job late. Returns its id.
+ */
+export async function insertPastRun(storage: Storage, run: PastRun): Promise<number> {
+  const row = await storage.db
+    .insertInto('cron_runs')
+    .values({
+      job: run.job,
+      scheduled_for: run.scheduledFor === undefined ? run.startedAt : run.scheduledFor,
+      trigger: run.trigger ?? 'schedule',
+      status: run.status,
+      started_at: run.startedAt,
+      finished_at: run.startedAt + run.durationMs,
+      duration_ms: run.durationMs,
+      counts: JSON.stringify(run.counts ?? {}),
+      output: null,
+      error: run.error ?? null,
+      caller_ip: null,
+      user_agent: null,
+      request_id: null,
+      instance_id: run.instanceId ?? 'test-helper',
+      dry_run: 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
 }

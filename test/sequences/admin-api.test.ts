@@ -139,4 +139,12 @@ describe(`sequence admin API on ${testEngine()}`, () => {
     const badState = await admin.get<Body>('/api/v1/admin/sends/?state=lost');
     assert.equal(badState.status, 400);
   });
+
+  it('takes ?limit= and ?offset= from the query string (bug: every ?limit= answered 400, "must be integer")', async () => {
+    assert.equal((await admin.get<Body>('/api/v1/admin/sends/?limit=5')).status, 200);
+    assert.equal((await admin.get<Body>('/api/v1/admin/sends/?state=unknown&source=outbox&limit=5')).status, 200);
+    for (const bad of ['0', '1001', 'x', '-1']) assert.equal((await admin.get<Body>(`/api/v1/admin/sends/?limit=${bad}`)).status, 400, bad);
+    await post('/api/v1/admin/sequences/', twoSteps('paged'));
+    assert.equal((await admin.get<Body>('/api/v1/admin/sequences/paged/enrollments/?limit=2&offset=1')).status, 200);
+  });
 });

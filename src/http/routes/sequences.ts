@@ -14,6 +14,21 @@ const keyParams = {
   required: ['key'],
   additionalProperties: false,
 } as const;
+/**
+ * A whole number in the query string. Query values are strings and the
+ * server does not coerce types, so `{type: 'integer'}` refused every
+ * `?limit=` (bug: `GET /api/v1/admin/sends/?limit=5` answered 400).
+ */
+const queryInt = (description: string) => ({ type: 'string', pattern: '^[0-9]{1,7}$', description }) as const;
+
+/** `?limit=` as a number: 1..1000, default 100; out of range is 400. */
+function limitOf(value: string | undefined): number {
+  if (value === undefined) return 100;
+  const limit = Number(value);
+  if (limit < 1 || limit > 1000) throw new AppError('VALIDATION_FAILED', 'limit must be between 1 and 1000.');
+  return limit;
+}
+
 /** The definition is checked field by field in src/sequences/definition.ts (errors name the field). */
 /** Checked field by field in the domain (parseSequence), which names the field it refuses; the example is for /docs. */
 const definitionBody = {
@@ -99,20 +114,20 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
     return reply.status(result.created ? 201 : 200).send(enrollmentBody(result.enrollment));
   });
 
-  app.get<{ Params: { key: string }; Querystring: { limit?: number; offset?: number } }>('/api/v1/admin/sequences/:key/enrollments/', {
+  app.get<{ Params: { key: string }; Querystring: { limit?: string; offset?: string } }>('/api/v1/admin/sequences/:key/enrollments/', {
     preHandler: admin,
     schema: {
       tags, security, summary: 'Enrollments with their next step and its due time, newest first',
       params: keyParams,
       querystring: {
         type: 'object',
-        properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 } },
+        properties: { limit: queryInt('1..1000, default 100'), offset: queryInt('default 0') },
         additionalProperties: false,
       },
       response: { 200: { type: 'object', properties: { enrollments: { type: 'array', items: enrollmentSchema } }, required: ['enrollments'] }, ...errors },
     },
   }, async (request) => {
-    const rows = await service().listEnrollments(request.params.key, request.query.limit ?? 100, request.query.offset ?? 0);
+    const rows = await service().listEnrollments(request.params.key, limitOf(request.query.limit), request.query.offset === undefined ? 0 : Number(request.query.offset));
     return { enrollments: rows.map(enrollmentBody) };
   });
 
@@ -125,7 +140,7 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
     },
   }, async (request) => enrollmentBody(await service().stopEnrollment(request.params.key, Number(request.params.id))));
 
-  app.get<{ Querystring: { state?: SendState; sequence?: string; source?: 'sequence' | 'outbox'; limit?: number } }>('/api/v1/admin/sends/', {
+  app.get<{ Querystring: { state?: SendState; sequence?: string; source?: 'sequence' | 'outbox'; limit?: string } }>('/api/v1/admin/sends/', {
     preHandler: admin,
     schema: {
       tags, security, summary: 'The send ledger, newest first; ?state=unknown lists what an operator must resolve (source=outbox: transactional mail)',
@@ -135,19 +150,20 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
           state: { type: 'string', enum: ['queued', 'sending', 'sent', 'failed', 'unknown', 'skipped'] },
           sequence: { type: 'string', minLength: 1, maxLength: 64 },
           source: { type: 'string', enum: ['sequence', 'outbox'], default: 'sequence' },
-          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          limit: queryInt('1..1000, default 100'),
         },
         additionalProperties: false,
       },
       response: { 200: { type: 'object', properties: { sends: { type: 'array', items: sendSchema } }, required: ['sends'] }, ...errors },
     },
   }, async (request) => {
-    const { state, sequence, source, limit } = request.query;
+    const { state, sequence, source } = request.query;
+    const limit = limitOf(request.query.limit);
     if (source === 'outbox') {
       if (state !== undefined && state !== 'unknown') throw new AppError('VALIDATION_FAILED', 'state: the outbox lists only unknown rows here');
-      return { sends: (await ctx.services.mail.unknown.list(limit ?? 100)).map(outboxSendBody) };
+      return { sends: (await ctx.services.mail.unknown.list(limit)).map(outboxSendBody) };
     }
-    const rows = await service().listSends({ ...(state ? { state } : {}), ...(sequence ? { sequenceKey: sequence } : {}), limit: limit ?? 100 });
+    const rows = await service().listSends({ ...(state ? { state } : {}), ...(sequence ? { sequenceKey: sequence } : {}), limit });
     return { sends: rows.map((row) => sendBody(row, messageIdDomain)) };
   });
 
