@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
 import { openStorage } from '../src/db/connect.js';
 import type { Storage } from '../src/db/database.js';
@@ -6,7 +9,7 @@ import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
 import { DEFAULT_LEASE_TIMING } from '../src/jobs/lease.js';
 import type { CronRunRow } from '../src/db/repositories/cron-runs.js';
 import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
-import { createTestDatabase, type TestEngine } from '../test/helpers/database.js';
+import { createTestDatabase, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
 import { SimInstance } from './instance.js';
 import { BodyRecorder, SIM_JOBS } from './jobs.js';
 import { checkOracle, type OracleResult, type Silence } from './oracle.js';
@@ -41,6 +44,23 @@ const HOUR = 3_600_000;
 /** Default start: 30 days from here cross New York's and Berlin's spring-forward (8 and 29 March 2026). */
 export const DEFAULT_START = Date.UTC(2026, 2, 5);
 
+/**
+ * A fresh database for one run: for SQLite a file in a RAM-backed folder
+ * (/dev/shm) when there is one, since a 30-day run writes about a million
+ * rows and the file is deleted afterwards; else the test helpers' database.
+ */
+async function simDatabase(engine: TestEngine | undefined): Promise<TestDatabase> {
+  if ((engine ?? 'sqlite') !== 'sqlite' || !existsSync('/dev/shm')) return createTestDatabase(engine);
+  const dir = mkdtempSync(join('/dev/shm', 'curfew-sim-'));
+  return {
+    engine: 'sqlite',
+    env: { DATABASE_URL: `sqlite:${join(dir, 'curfew.db')}`, DATA_DIR: dir },
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 type Plan = Array<{ at: number; what: () => void }>;
 
 /**
@@ -57,11 +77,13 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const end = start + days * 86_400_000;
   const random = prng(seed);
   const between = (low: number, high: number) => low + random() * (high - low);
-  const database = await createTestDatabase(options.engine);
+  const database = await simDatabase(options.engine);
   const config = loadConfig({ env: { ...BASE_TEST_ENV, ...database.env }, secretKey: TEST_SECRET_KEY });
   const storages: Storage[] = [];
   const open = () => {
     const storage = openStorage(config.database);
+    // The database is thrown away afterwards: no need to survive a power cut (the WAL stays, so do the locks).
+    if (storage.engine === 'sqlite') void sql`pragma synchronous = off`.execute(storage.db);
     storages.push(storage);
     return storage;
   };
