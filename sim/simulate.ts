@@ -12,7 +12,7 @@ import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
 import { createTestDatabase, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
 import { SimInstance } from './instance.js';
 import { BodyRecorder, SIM_JOBS } from './jobs.js';
-import { checkOracle, type OracleResult, type Silence } from './oracle.js';
+import { checkOracle, type OracleResult, type Silence, type SkewWindow } from './oracle.js';
 import { prng, World } from './world.js';
 
 export interface SimOptions {
@@ -35,7 +35,7 @@ export interface SimReport extends OracleResult {
   readonly start: number;
   readonly end: number;
   readonly events: number;
-  readonly faults: { crashes: number; pauses: number; allDown: number; calls: number; busy: number };
+  readonly faults: { crashes: number; pauses: number; allDown: number; skews: number; calls: number; busy: number };
   readonly wallMs: number;
 }
 
@@ -97,12 +97,16 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const slots: Array<SimInstance | undefined> = [];
   let incarnations = 0;
   let allDown = false;
-  const tally = { crashes: 0, pauses: 0, allDown: 0, calls: 0, busy: 0 };
+  const tally = { crashes: 0, pauses: 0, allDown: 0, skews: 0, calls: 0, busy: 0 };
 
+  // Clock skew per machine (instance index): a restart keeps the machine's clock.
+  const skew: number[] = Array.from({ length: count }, () => 0);
+  const skews: SkewWindow[] = [];
   const boot = (index: number) => {
     if (slots[index]?.up === true || slots[index]?.owner.state === 'paused') return;
     incarnations += 1;
     const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), seed, recorder);
+    instance.skewMs = skew[index]!;
     slots[index] = instance;
     instance.start();
   };
@@ -160,6 +164,25 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
       }
     }
   }
+  if (options.faults !== false) {
+    // One machine's clock jumps forward or back by 1 s to 5 min (log-uniform) for 10 min to 3 h, then back.
+    // A separate stream, so the other faults of a seed stay as they were before skew existed.
+    const skewRandom = prng(seed ^ 0x5ce3);
+    const machine = Math.floor(skewRandom() * count);
+    for (let t = start + HOUR + skewRandom() * 86_400_000; t < faultsUntil; t += 6 * HOUR + skewRandom() * 2 * 86_400_000) {
+      const ms = Math.round((skewRandom() < 0.5 ? -1 : 1) * 1000 * 300 ** skewRandom());
+      const window: SkewWindow = { machine: `sim-${machine}`, from: t, to: Math.min(faultsUntil, t + 10 * MIN + skewRandom() * 170 * MIN), ms };
+      skews.push(window);
+      const jump = (to: number) => () => {
+        skew[machine] = to;
+        const instance = slots[machine];
+        if (instance !== undefined) instance.skewMs = to;
+      };
+      plan.push({ at: window.from, what: jump(ms) });
+      plan.push({ at: window.to, what: jump(0) });
+    }
+    tally.skews = skews.length;
+  }
   // Outside callers (the /cron/run and /cron/run/:job equivalents): random moments, double-fire, retries.
   const jobNames = SIM_JOBS.map((spec) => spec.name);
   const fire = (retriesLeft: number) => {
@@ -195,6 +218,9 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     rows,
     segments: recorder.segments,
     silences,
+    skews,
+    skewToleranceMs: ttl - DEFAULT_LEASE_TIMING.heartbeatMs,
+    heartbeatMs: DEFAULT_LEASE_TIMING.heartbeatMs,
     start,
     checkUntil: end - HOUR,
     end,
