@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { Clock } from '../src/clock.js';
 import type { Storage } from '../src/db/database.js';
 import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
+import { JobControlsRepository } from '../src/db/repositories/job-controls.js';
 import { JobLeasesRepository } from '../src/db/repositories/job-leases.js';
 import { InProcessScheduler } from '../src/jobs/scheduler.js';
 import { DefaultJobsService } from '../src/jobs/service.js';
@@ -53,6 +54,7 @@ export class SimInstance {
     this.service = new DefaultJobsService({
       ledger,
       leases,
+      controls: guard(new JobControlsRepository(storage), world, this.owner),
       clock,
       logger,
       instanceId: id,

@@ -51,7 +51,10 @@ export class AlertMonitor {
     }
     for (const status of await this.options.status()) {
       const active = status.enabled;
+      // status.late is lateness.ts's verdict (never while paused), the same /cron/status and curfew_job_late show.
       await this.transition(status.job, 'late', active && status.late, {
+        late_by_seconds: status.lateBySeconds,
+        late_after_seconds: Math.round(status.lateAfterMs / 1000),
         last_success_at: iso(status.lastSuccessAt),
         next_slot: iso(status.nextSlot),
         schedule: status.schedule,

@@ -20,7 +20,7 @@ export type DatabaseConfig =
 
 /**
  * Raw per-job overrides from `JOB_<NAME>_<FIELD>` (FIELD one of SCHEDULE,
- * ENABLED, TZ, OVERLAP, CATCH_UP, TIMEOUT, LEASE_TTL, RETRIES, DST); the job
+ * ENABLED, TZ, OVERLAP, CATCH_UP, TIMEOUT, LEASE_TTL, RETRIES, DST, LATE_AFTER); the job
  * registry validates and applies them.
  */
 export type JobOverride = Readonly<Record<string, string>>;
@@ -133,6 +133,11 @@ export interface Config {
     readonly leaseHeartbeatMs: number;
     /** CRON_RUN_MAX_TIME (default 600 s, seed 002's lock time): longest one /cron/run may take. */
     readonly cronRunMaxMs: number;
+    /**
+     * CRON_LATE_AFTER (default 10m): the floor of every job's lateness
+     * threshold, max(CRON_LATE_AFTER, period + min(period, 1h)); JOB_<NAME>_LATE_AFTER sets one job's.
+     */
+    readonly lateAfterMs: number;
   };
   readonly jobs: Readonly<Record<string, JobOverride>>;
   readonly inactivityMinutes: number;
@@ -229,7 +234,7 @@ function parseCronSecrets(reader: EnvReader, production: boolean): string[] {
   return secrets;
 }
 
-const JOB_FIELDS = ['SCHEDULE', 'ENABLED', 'TZ', 'OVERLAP', 'CATCH_UP', 'TIMEOUT', 'LEASE_TTL', 'RETRIES', 'DST'] as const;
+const JOB_FIELDS = ['SCHEDULE', 'ENABLED', 'TZ', 'OVERLAP', 'CATCH_UP', 'TIMEOUT', 'LEASE_TTL', 'RETRIES', 'DST', 'LATE_AFTER'] as const;
 
 /**
  * `JOB_<NAME>_<FIELD>` for the fields above, keyed by kebab-case job name
@@ -405,6 +410,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       runRetentionDays: reader.integer('CRON_RUNS_RETENTION_DAYS', 30, { min: 1 }),
       ...parseLeaseTiming(reader),
       cronRunMaxMs: readDuration(reader, 'CRON_RUN_MAX_TIME', 600_000, { min: 1000 }),
+      lateAfterMs: readDuration(reader, 'CRON_LATE_AFTER', 600_000, { min: 60_000 }),
     },
     jobs: parseJobOverrides(reader),
     inactivityMinutes: reader.integer('INACTIVITY_MINUTES', 30, { min: 1 }),

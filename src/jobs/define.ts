@@ -22,7 +22,8 @@ export interface JobSpec {
   /** Default no retries, 1 s base back-off. */
   readonly retries?: { readonly max: number; readonly baseDelayMs: number };
   readonly placeholder?: string;
-  readonly graceMs?: number;
+  /** Default: see lateness.ts (JOB_<NAME>_LATE_AFTER overrides it). */
+  readonly lateAfterMs?: number;
   readonly run: JobBody;
 }
 

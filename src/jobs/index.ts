@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { Storage } from '../db/database.js';
 import { CronRunsRepository } from '../db/repositories/cron-runs.js';
+import { JobControlsRepository } from '../db/repositories/job-controls.js';
 import { JobLeasesRepository } from '../db/repositories/job-leases.js';
 import type { Logger } from '../logger.js';
 import { builtInJobs, type BuiltInJobsOptions } from './builtin-jobs.js';
@@ -43,11 +44,13 @@ export function createJobs(options: CreateJobsOptions): { service: DefaultJobsSe
   const service = new DefaultJobsService({
     ledger,
     leases: new JobLeasesRepository(storage),
+    controls: new JobControlsRepository(storage),
     clock,
     logger: logger.child({ component: 'jobs' }),
     instanceId: config.scheduler.instanceId,
     definitions,
     overrides: config.jobs,
+    lateAfterMs: config.scheduler.lateAfterMs,
     lease: { ttlMs: config.scheduler.leaseTtlMs, heartbeatMs: config.scheduler.leaseHeartbeatMs },
     scheduleRunMaxMs: config.scheduler.cronRunMaxMs,
   });

@@ -1,6 +1,7 @@
 import { ConfigError, type JobOverride } from '../config/index.js';
 import { parseBoolean } from '../config/env-reader.js';
 import { parseDuration } from '../duration.js';
+import { defaultLateAfter } from './lateness.js';
 import { DST_POLICIES, isValidTimezone, parseSchedule, ScheduleError, type DstPolicy } from './schedule.js';
 import type { CatchUpPolicy, JobDefinition } from './types.js';
 
@@ -73,15 +74,37 @@ export function applyOverride(definition: JobDefinition, override: JobOverride |
     retries,
     ...(o.LEASE_TTL === undefined ? {} : { leaseTtlMs: duration(job, 'LEASE_TTL', o.LEASE_TTL, 300) }),
     ...(o.DST === undefined ? {} : { dst: dstPolicy(job, o.DST) }),
+    ...(o.LATE_AFTER === undefined ? {} : { lateAfterMs: duration(job, 'LATE_AFTER', o.LATE_AFTER, 1000) }),
   };
   if (!isValidTimezone(result.timezone)) {
     throw new ConfigError(envName(job, 'TZ'), `unknown time zone "${result.timezone}"; use an IANA name such as Europe/Berlin or UTC`);
   }
+  let periodMs: number;
   try {
-    parseSchedule(result.schedule, result.timezone, result.dst);
+    periodMs = parseSchedule(result.schedule, result.timezone, result.dst).periodMs;
   } catch (error) {
     if (error instanceof ScheduleError) throw new ConfigError(envName(job, o.SCHEDULE === undefined ? 'TZ' : 'SCHEDULE'), error.message);
     throw error;
   }
+  if (o.LATE_AFTER !== undefined && result.lateAfterMs !== undefined && result.lateAfterMs <= periodMs) {
+    throw new ConfigError(
+      envName(job, 'LATE_AFTER'),
+      `must be longer than the job's period (${formatMs(periodMs)} for "${result.schedule}"), or the job is late between two runs; e.g. ${formatMs(defaultLateAfter({ periodMs }))}, or unset it for the default`,
+    );
+  }
   return result;
+}
+
+/** 90000 → "1m30s", 86400000 → "1d": a duration as JOB_* variables take it. */
+function formatMs(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      text += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return rest > 0 || text === '' ? `${text}${rest}ms` : text;
 }

@@ -1,16 +1,17 @@
 import type { Clock } from '../clock.js';
 import type { JobOverride } from '../config/index.js';
 import type { CronRunRow, CronRunsRepository } from '../db/repositories/cron-runs.js';
+import type { JobControlRow, JobControlsRepository } from '../db/repositories/job-controls.js';
 import type { JobLeasesRepository } from '../db/repositories/job-leases.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decideDue } from './catch-up.js';
-import { isLate } from './lateness.js';
+import { lateness } from './lateness.js';
 import type { LeaseTiming } from './lease.js';
 import { JobRegistry, type RegisteredJob } from './registry.js';
 import { JobRunner } from './runner.js';
 import type { Timers } from './timers.js';
-import { nextSlot } from './schedule.js';
+import { latestSlot, nextSlot } from './schedule.js';
 import type {
   CallerInfo,
   JobDefinition,
@@ -26,6 +27,8 @@ import type {
 export interface JobsServiceOptions {
   readonly ledger: CronRunsRepository;
   readonly leases: JobLeasesRepository;
+  /** Persisted pauses (`job_controls`), read on every decision so every instance honours them. */
+  readonly controls: JobControlsRepository;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly instanceId: string;
@@ -33,6 +36,8 @@ export interface JobsServiceOptions {
   readonly definitions: readonly JobDefinition[];
   /** `config.jobs`: JOB_<NAME>_<FIELD> overrides, validated here (ConfigError). */
   readonly overrides?: Readonly<Record<string, JobOverride>>;
+  /** CRON_LATE_AFTER: the floor of every job's default lateness threshold (default 10 minutes). */
+  readonly lateAfterMs?: number;
   /** How long stop() lets running jobs finish before aborting them (default 10 s). */
   readonly drainMs?: number;
   /** Lease TTL and heartbeat (SCHEDULER_LEASE_TTL / SCHEDULER_LEASE_HEARTBEAT, default 20 s / 5 s). */
@@ -58,7 +63,7 @@ export class DefaultJobsService implements JobsService {
   private readonly quietUntil = new Map<string, number>();
 
   constructor(private readonly options: JobsServiceOptions) {
-    this.registry = new JobRegistry(options.definitions, options.overrides);
+    this.registry = new JobRegistry(options.definitions, options.overrides, options.lateAfterMs === undefined ? {} : { lateAfterMs: options.lateAfterMs });
     this.createdAt = options.clock.now();
     this.runner = new JobRunner({
       ledger: options.ledger,
@@ -119,10 +124,22 @@ export class DefaultJobsService implements JobsService {
    * `catch-up`). `signal` (default none) aborts the runs, as a schedule run's
    * maximum time does. Used by runDue, the in-process scheduler and a
    * simulator driving several instances with one virtual clock.
+   *
+   * A paused job runs nothing and records nothing; the answer is one
+   * unrecorded `skipped` summary (reason `paused`) for its latest slot. After
+   * a resume, slots up to the resume time count as done: catch-up applies
+   * from there, so a long pause never turns into a flood of catch-up runs.
    */
   async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now(), signal?: AbortSignal): Promise<RunSummary[]> {
     const { definition, schedule } = job;
-    const lastSlot = await this.options.ledger.lastSlot(definition.name);
+    const [recorded, control] = await Promise.all([this.options.ledger.lastSlot(definition.name), this.options.controls.find(definition.name)]);
+    if (control?.paused === 1) {
+      const slot = latestSlot(schedule, now);
+      if (slot === null || (recorded !== null && slot <= recorded)) return [];
+      return [{ id: null, job: definition.name, scheduledFor: slot, trigger, status: 'skipped', durationMs: 0, counts: {}, reason: 'paused' }];
+    }
+    const resumedFrom = control?.resumed_at === null || control?.resumed_at === undefined ? null : latestSlot(schedule, Number(control.resumed_at));
+    const lastSlot = resumedFrom === null ? recorded : Math.max(recorded ?? resumedFrom, resumedFrom);
     const decision = decideDue(schedule, definition.catchUp, lastSlot, now);
     this.quietUntil.delete(definition.name);
     const summaries: RunSummary[] = decision.missed.length > 0 ? await this.runner.recordMissed(definition, decision.missed, now) : [];
@@ -152,6 +169,13 @@ export class DefaultJobsService implements JobsService {
     if (!definition.enabled && !options.dryRun && options.trigger === 'http') {
       throw new AppError('JOB_DISABLED', `Job "${name}" is disabled; enable it with ${`JOB_${name.toUpperCase().replace(/-/g, '_')}_ENABLED=true`} or run it from the CLI.`);
     }
+    if (options.trigger === 'http' && options.allowPaused !== true) {
+      const control = await this.options.controls.find(name);
+      if (control?.paused === 1) {
+        const by = control.paused_by === null ? '' : ` by ${control.paused_by}`;
+        throw new AppError('JOB_PAUSED', `Job "${name}" is paused${by}; resume it with \`curfew jobs resume ${name}\` or from the console.`);
+      }
+    }
     const summary = await this.runner.run(definition, {
       slot: null,
       trigger: options.trigger,
@@ -165,12 +189,41 @@ export class DefaultJobsService implements JobsService {
   }
 
   async status(): Promise<readonly JobStatus[]> {
-    return Promise.all(this.registry.all().map((job) => this.jobStatus(job)));
+    const controls = new Map((await this.options.controls.all()).map((row) => [row.job, row]));
+    return Promise.all(this.registry.all().map((job) => this.jobStatus(job, controls.get(job.definition.name))));
   }
 
-  private async jobStatus(job: RegisteredJob): Promise<JobStatus> {
+  /** One job's status; AppError JOB_NOT_FOUND for an unknown name. */
+  async statusOf(name: string): Promise<JobStatus> {
+    const job = this.registry.get(name);
+    return this.jobStatus(job, await this.options.controls.find(name));
+  }
+
+  /**
+   * Pauses `name` for every instance (persisted): the scheduler and
+   * `/cron/run` skip it, an outside `POST /cron/jobs/<name>/run` gets
+   * JOB_PAUSED, and it is never late. Pausing a paused job changes nothing.
+   * A run already going finishes. AppError JOB_NOT_FOUND for an unknown name.
+   */
+  async pause(name: string, by: string, reason?: string): Promise<JobStatus> {
+    this.registry.get(name);
+    const text = reason?.trim().slice(0, 500);
+    await this.options.controls.pause(name, this.options.clock.now(), by, text === undefined || text === '' ? null : text);
+    this.options.logger.info({ job: name, by, reason: text }, 'job paused');
+    return this.statusOf(name);
+  }
+
+  /** Resumes `name`: catch-up and lateness count from now (see runDueJob). Resuming a running job changes nothing. */
+  async resume(name: string, by: string): Promise<JobStatus> {
+    this.registry.get(name);
+    await this.options.controls.resume(name, this.options.clock.now(), by);
+    this.options.logger.info({ job: name, by }, 'job resumed');
+    return this.statusOf(name);
+  }
+
+  private async jobStatus(job: RegisteredJob, control: JobControlRow | undefined): Promise<JobStatus> {
     const { ledger, leases, clock } = this.options;
-    const { definition, schedule, graceMs } = job;
+    const { definition, schedule, lateAfterMs } = job;
     const now = clock.now();
     const [lastRun, lastSuccess, outcomes, lease, first] = await Promise.all([
       ledger.lastRun(definition.name),
@@ -181,6 +234,15 @@ export class DefaultJobsService implements JobsService {
     ]);
     const failureStreak = outcomes.findIndex((status) => status === 'ok');
     const lastSuccessSlot = lastSuccess === undefined ? null : (lastSuccess.scheduled_for ?? lastSuccess.started_at);
+    const paused = control?.paused === 1;
+    const late = lateness({
+      lastSuccessSlot,
+      anchor: Math.min(first ?? this.createdAt, this.createdAt),
+      resumedAt: control?.resumed_at === undefined || control.resumed_at === null ? null : Number(control.resumed_at),
+      lateAfterMs,
+      active: definition.enabled && !paused,
+      now,
+    });
     return {
       job: definition.name,
       schedule: definition.schedule,
@@ -190,12 +252,18 @@ export class DefaultJobsService implements JobsService {
       lastRun: lastRun === undefined ? null : summarize(lastRun),
       lastSuccessAt: lastSuccess?.finished_at ?? null,
       lastSuccessSlot,
-      late: definition.enabled && isLate(schedule, lastSuccessSlot, Math.min(first ?? this.createdAt, this.createdAt), graceMs, now),
+      late: late.late,
+      lateBySeconds: late.lateBySeconds,
+      lateAfterMs,
+      scheduleText: job.scheduleText,
+      paused,
+      pausedAt: paused && control?.paused_at !== null && control?.paused_at !== undefined ? Number(control.paused_at) : null,
+      pausedBy: paused ? (control?.paused_by ?? null) : null,
+      pauseReason: paused ? (control?.reason ?? null) : null,
       consecutiveFailures: failureStreak === -1 ? outcomes.length : failureStreak,
       leaseHolder: lease?.holder ?? null,
       overlap: definition.overlap,
       catchUp: definition.catchUp,
-      graceMs,
       dst: schedule.dst,
       ...(definition.placeholder === undefined ? {} : { placeholder: definition.placeholder }),
     };

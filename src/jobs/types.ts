@@ -84,10 +84,11 @@ export interface JobDefinition {
    */
   readonly placeholder?: string;
   /**
-   * How long past its next slot a job may stay without success before it is
-   * late. Default: its period, at least 1 minute and at most 1 hour.
+   * How long after its last successful slot a job may stay without success
+   * before it is late (JOB_<NAME>_LATE_AFTER). Default: max(CRON_LATE_AFTER,
+   * period + min(period, 1h)); see lateness.ts.
    */
-  readonly graceMs?: number;
+  readonly lateAfterMs?: number;
   run(context: JobContext): Promise<Counts>;
 }
 
@@ -138,7 +139,19 @@ export interface JobStatus {
   readonly nextSlot: number | null;
   readonly lastRun: RunSummary | null;
   readonly lastSuccessAt: number | null;
+  /** Past its lateness threshold (never while disabled or paused); see lateness.ts. */
   readonly late: boolean;
+  /** Whole seconds past the threshold, 0 when not late. */
+  readonly lateBySeconds: number;
+  /** The job's lateness threshold (JOB_<NAME>_LATE_AFTER, CRON_LATE_AFTER or the default). */
+  readonly lateAfterMs: number;
+  /** The schedule in words (cronstrue), e.g. "At 02:00 AM". */
+  readonly scheduleText: string;
+  /** Paused by an operator (persisted; every instance skips it). */
+  readonly paused: boolean;
+  readonly pausedAt: number | null;
+  readonly pausedBy: string | null;
+  readonly pauseReason: string | null;
   readonly consecutiveFailures: number;
   readonly leaseHolder: string | null;
   readonly placeholder?: string;
@@ -146,7 +159,6 @@ export interface JobStatus {
   readonly lastSuccessSlot: number | null;
   readonly overlap: OverlapPolicy;
   readonly catchUp: CatchUpPolicy;
-  readonly graceMs: number;
   /** The DST policy (run-once unless JOB_<NAME>_DST says otherwise). */
   readonly dst?: DstPolicy;
 }
@@ -159,6 +171,12 @@ export interface RunJobOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Parameters for this run only (e.g. `{ excludeRoles: ['admin'] }` for logout-all-users). Default none. */
   readonly params?: RunParams;
+  /**
+   * Run even when the job is paused: an admin's explicit "Run now" / "Dry
+   * run" from the console. Default false: an `http` run of a paused job is
+   * refused with JOB_PAUSED (the CLI, an operator at the machine, may run it).
+   */
+  readonly allowPaused?: boolean;
 }
 
 /** The scheduler's face to adapters (HTTP trigger routes, CLI, in-process loop). */
@@ -173,11 +191,18 @@ export interface JobsService {
   runDue(trigger: Trigger, caller: CallerInfo): Promise<{ busy: true } | { busy: false; result: ScheduleRunResult }>;
   /**
    * Runs one job now (ad-hoc, no slot). Throws AppError JOB_NOT_FOUND for an
-   * unknown name, JOB_DISABLED for a real (non-dry) `http` run of a disabled job.
+   * unknown name, JOB_DISABLED for a real (non-dry) `http` run of a disabled job,
+   * JOB_PAUSED for an `http` run of a paused job (unless `allowPaused`).
    * Resolves status `skipped` when the job's lease is held elsewhere.
    */
   runJob(name: string, options: RunJobOptions): Promise<RunSummary>;
   status(): Promise<readonly JobStatus[]>;
+  /** One job's status; AppError JOB_NOT_FOUND for an unknown name. */
+  statusOf(name: string): Promise<JobStatus>;
+  /** Pauses a job for every instance (persisted); `by` names who (an admin's e-mail, `cli:<user>`). JOB_NOT_FOUND if unknown. */
+  pause(name: string, by: string, reason?: string): Promise<JobStatus>;
+  /** Resumes a paused job; catch-up and lateness count from the resume. JOB_NOT_FOUND if unknown. */
+  resume(name: string, by: string): Promise<JobStatus>;
   /**
    * Calls `listener` after every finished run on this instance (metrics,
    * alerts). Listener errors are logged, never thrown into the runner.

@@ -38,7 +38,7 @@ export class Metrics {
     const metrics = this;
     this.late = new Gauge({
       name: 'curfew_job_late',
-      help: '1 when the job has not succeeded within its period plus grace (from the shared run ledger).',
+      help: '1 when the job has not succeeded within its lateness threshold (JOB_<NAME>_LATE_AFTER / CRON_LATE_AFTER; never while paused or disabled), from the shared run ledger.',
       labelNames: ['job'],
       registers,
       async collect() {

@@ -15,7 +15,7 @@ export const EXIT = {
   AUTH_REFUSED: 4,
   /** No answer: connection refused, DNS, TLS, timeout, or 502/503/504 after every retry. */
   UNREACHABLE: 5,
-  /** 409 JOB_DISABLED: the job is switched off on the server (JOB_<NAME>_ENABLED=false); not "busy". */
+  /** 409 JOB_DISABLED or JOB_PAUSED: the job is switched off on the server (JOB_<NAME>_ENABLED=false, or paused by an operator); not "busy". */
   DISABLED: 6,
   /** Bad command line, no secret in the environment, or a 400/404/405 answer (unknown job, wrong path or method). */
   USAGE: 64,
@@ -31,5 +31,6 @@ export const EXIT_CODE_HELP = `Exit codes:
   3   throttled (429; the log line carries Retry-After)
   4   auth refused (401, 403, or 503 CRON_NOT_CONFIGURED)
   5   unreachable or timed out (network error, timeout, 502/503/504 after retries)
-  6   job disabled (409 JOB_DISABLED: enable it with JOB_<NAME>_ENABLED=true)
+  6   job disabled or paused (409 JOB_DISABLED: enable it with JOB_<NAME>_ENABLED=true;
+      409 JOB_PAUSED: resume it with curfew jobs resume <name>)
   64  usage (bad options, secret variable unset, 400/404/405 answers)`;

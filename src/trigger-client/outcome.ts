@@ -93,7 +93,9 @@ function errorCode(body: unknown): string | undefined {
 export function classifyResponse(status: number, body: unknown, retryAfter?: string | null): Outcome {
   if (status >= 200 && status < 300) return classifySuccess(status, body);
   const common = { status, runId: undefined, message: errorText(body), retryAfter: retryAfter ?? undefined };
-  if (status === 409 && errorCode(body) === 'JOB_DISABLED') return { ...common, outcome: 'disabled', exitCode: EXIT.DISABLED, retryable: false };
+  const code = errorCode(body);
+  // Paused by an operator is "switched off" too: retrying will not help until someone resumes it.
+  if (status === 409 && (code === 'JOB_DISABLED' || code === 'JOB_PAUSED')) return { ...common, outcome: 'disabled', exitCode: EXIT.DISABLED, retryable: false };
   if (status === 409) return { ...common, outcome: 'busy', exitCode: EXIT.BUSY, retryable: false };
   if (status === 429) return { ...common, outcome: 'throttled', exitCode: EXIT.THROTTLED, retryable: false };
   if (status === 401 || status === 403) return { ...common, outcome: 'refused', exitCode: EXIT.AUTH_REFUSED, retryable: false };

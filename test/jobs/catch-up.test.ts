@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../../src/clock.js';
 import { decideDue } from '../../src/jobs/catch-up.js';
-import { isLate } from '../../src/jobs/lateness.js';
+import { defaultLateAfter, lateness } from '../../src/jobs/lateness.js';
 import { parseSchedule } from '../../src/jobs/schedule.js';
 import type { CatchUpPolicy } from '../../src/jobs/types.js';
 import { job, openJobsFixture, type JobsFixture } from './fixture.js';
@@ -42,23 +42,42 @@ describe('decideDue (pure)', () => {
   });
 });
 
-describe('isLate (pure)', () => {
-  const grace = 60_000;
+// Issue 11 replaced the old rule (late when the slot after the last success is older than one
+// period of grace, at most 1h) with a threshold after the last successful slot (lateness.ts).
+describe('lateness (pure)', () => {
   const every = parseSchedule('* * * * *');
-  const cases: Array<[string, number | null, number, boolean]> = [
-    ['success at the last slot', T('10:00'), T('10:01') + 30_000, false],
-    ['exactly period + grace', T('10:00'), T('10:01') + grace, false],
-    ['past period + grace', T('10:00'), T('10:01') + grace + 1, true],
-    ['never succeeded, anchored at start-up, still in grace', null, T('10:01') + 10_000, false],
-    ['never succeeded, past the first slot + grace', null, T('10:03'), true],
+  const tenMinutes = defaultLateAfter(every);
+  const at = (lastSuccessSlot: number | null, now: number, extra: { resumedAt?: number; active?: boolean } = {}) =>
+    lateness({ lastSuccessSlot, anchor: T('10:00') + 5000, resumedAt: extra.resumedAt ?? null, lateAfterMs: tenMinutes, active: extra.active ?? true, now });
+  it('default thresholds: max(10m, period + min(period, 1h)), the floor is CRON_LATE_AFTER', () => {
+    assert.equal(tenMinutes, 600_000);
+    assert.equal(defaultLateAfter(parseSchedule('0 * * * *')), 2 * 3_600_000);
+    assert.equal(defaultLateAfter(parseSchedule('0 2 * * *')), 25 * 3_600_000);
+    assert.equal(defaultLateAfter(every, 300_000), 300_000);
+    assert.equal(defaultLateAfter(parseSchedule('0 * * * *'), 300_000), 2 * 3_600_000);
+  });
+  const cases: Array<[string, number | null, number, boolean, number]> = [
+    ['success at the last slot', T('10:00'), T('10:05'), false, 0],
+    ['exactly the threshold', T('10:00'), T('10:10'), false, 0],
+    ['1 ms past it: late by 1 s', T('10:00'), T('10:10') + 1, true, 1],
+    ['90 s past it', T('10:00'), T('10:11') + 30_000, true, 90],
+    ['never succeeded, anchored at start-up, within the threshold', null, T('10:10'), false, 0],
+    ['never succeeded, past anchor + threshold', null, T('10:10') + 6000, true, 1],
   ];
-  for (const [name, lastSuccess, now, expected] of cases) {
-    it(name, () => assert.equal(isLate(every, lastSuccess, T('10:00') + 5000, grace, now), expected));
+  for (const [name, lastSuccess, now, late, lateBy] of cases) {
+    it(name, () => assert.deepEqual(at(lastSuccess, now), { late, lateBySeconds: lateBy }));
   }
-  it('a daily job is not late at 23:00 after a midnight success', () => {
+  it('a paused or disabled job is never late; after a resume it counts from the resume', () => {
+    assert.deepEqual(at(T('10:00'), T('12:00'), { active: false }), { late: false, lateBySeconds: 0 });
+    assert.deepEqual(at(T('10:00'), T('12:00'), { resumedAt: T('11:55') }), { late: false, lateBySeconds: 0 });
+    assert.deepEqual(at(T('10:00'), T('12:00'), { resumedAt: T('11:49') }), { late: true, lateBySeconds: 60 });
+  });
+  it('a daily job is not late at 23:00 after a midnight success, and is 25 h later', () => {
     const daily = parseSchedule('0 0 * * *');
-    assert.equal(isLate(daily, T('00:00'), 0, 3_600_000, T('23:00')), false);
-    assert.equal(isLate(daily, T('00:00'), 0, 3_600_000, Date.parse('2026-01-02T01:00:01Z')), true);
+    const check = (now: number) => lateness({ lastSuccessSlot: T('00:00'), anchor: 0, resumedAt: null, lateAfterMs: defaultLateAfter(daily), active: true, now }).late;
+    assert.equal(check(T('23:00')), false);
+    assert.equal(check(Date.parse('2026-01-02T01:00:00Z')), false);
+    assert.equal(check(Date.parse('2026-01-02T01:00:01Z')), true);
   });
 });
 

@@ -5,6 +5,7 @@ import { openStorage } from '../../src/db/connect.js';
 import type { Storage } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { CronRunsRepository } from '../../src/db/repositories/cron-runs.js';
+import { JobControlsRepository } from '../../src/db/repositories/job-controls.js';
 import { JobLeasesRepository } from '../../src/db/repositories/job-leases.js';
 import { defineJob, type JobSpec } from '../../src/jobs/define.js';
 import { DefaultJobsService, type JobsServiceOptions } from '../../src/jobs/service.js';
@@ -47,6 +48,7 @@ export async function openJobsFixture(options: {
   const service = new DefaultJobsService({
     ledger,
     leases,
+    controls: new JobControlsRepository(storage),
     clock: options.clock,
     logger: createLogger({ level: 'silent', destination: new Sink() }),
     instanceId: options.instanceId ?? 'instance-a',

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { isAppError } from '../../errors.js';
 import type { JobStatus, Progress, RunSummary } from '../../jobs/types.js';
@@ -13,6 +14,27 @@ function table(rows: string[][]): string {
 
 function catchUpText(status: JobStatus): string {
   return status.catchUp.kind === 'all' ? `all:${Math.round(status.catchUp.windowMs / 60_000)}m` : status.catchUp.kind;
+}
+
+/** `LATE by 12m` or `no`, from the one lateness rule (src/jobs/lateness.ts). */
+function lateText(status: JobStatus): string {
+  if (!status.late) return 'no';
+  const seconds = status.lateBySeconds;
+  const by = seconds >= 86_400 ? `${Math.floor(seconds / 86_400)}d` : seconds >= 3600 ? `${Math.floor(seconds / 3600)}h` : seconds >= 60 ? `${Math.floor(seconds / 60)}m` : `${seconds}s`;
+  return `LATE by ${by}`;
+}
+
+function pausedNote(status: JobStatus): string {
+  return `paused ${time(status.pausedAt)}${status.pausedBy ? ` by ${status.pausedBy}` : ''}${status.pauseReason ? `: ${status.pauseReason}` : ''}`;
+}
+
+/** Who pauses from the CLI, for the pause record: `cli:<OS user>`. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
 }
 
 /** Exit status for a run: 0 ok, 1 failed or timed out, 75 (EX_TEMPFAIL) skipped because it runs elsewhere. */
@@ -43,13 +65,14 @@ export function registerJobs(program: Command): void {
 
   jobs
     .command('list')
-    .description('registered jobs with schedule, zone, enabled flag and next slot')
+    .description('registered jobs with schedule, zone, enabled and paused flags, lateness and next slot')
     .action(async () => {
       await withApp(async (app) => {
         const statuses = await app.services.jobs.status();
-        const rows = [['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'NEXT SLOT', 'NOTE']];
+        const rows = [['JOB', 'SCHEDULE', 'ZONE', 'ENABLED', 'PAUSED', 'LATE', 'NEXT SLOT', 'NOTE']];
         for (const s of statuses) {
-          rows.push([s.job, s.schedule, s.timezone, s.enabled ? 'yes' : 'no', time(s.nextSlot), s.placeholder ? `placeholder: ${s.placeholder}` : '']);
+          const note = [s.placeholder ? `placeholder: ${s.placeholder}` : '', s.paused ? pausedNote(s) : ''].filter(Boolean).join('; ');
+          rows.push([s.job, s.schedule, s.timezone, s.enabled ? 'yes' : 'no', s.paused ? 'PAUSED' : 'no', lateText(s), time(s.nextSlot), note]);
         }
         process.stdout.write(table(rows));
       });
@@ -69,7 +92,7 @@ export function registerJobs(program: Command): void {
         const rows = [['JOB', 'ENABLED', 'POLICY', 'NEXT SLOT', 'LAST RUN', 'LAST SUCCESS', 'LATE', 'FAILS', 'LEASE']];
         for (const s of statuses) {
           const last = s.lastRun === null ? '-' : `${s.lastRun.status} ${time(s.lastRun.scheduledFor)}`;
-          rows.push([s.job, s.enabled ? 'yes' : 'no', `${s.overlap}/${catchUpText(s)}`, time(s.nextSlot), last, time(s.lastSuccessAt), s.late ? 'LATE' : 'no', String(s.consecutiveFailures), s.leaseHolder ?? '-']);
+          rows.push([s.job, s.enabled ? (s.paused ? 'paused' : 'yes') : 'no', `${s.overlap}/${catchUpText(s)}`, time(s.nextSlot), last, time(s.lastSuccessAt), lateText(s), String(s.consecutiveFailures), s.leaseHolder ?? '-']);
         }
         process.stdout.write(table(rows));
         // Seed 002's "queue backlog" and the deliveries an operator must resolve.
@@ -77,6 +100,21 @@ export function registerJobs(program: Command): void {
         const unknown = (await app.services.sequences.sendCounts()).unknown + (await app.services.mail.unknown.count());
         process.stdout.write(`\nsequence backlog: ${backlog.due} due, oldest ${time(backlog.oldestDueAt)}; unknown sends: ${unknown}${unknown > 0 ? ' (curfew sends list --state unknown)' : ''}\n`);
       });
+    });
+
+  jobs
+    .command('pause <name>')
+    .description('pause a job on every instance (persisted): the scheduler and /cron/run skip it until resumed')
+    .option('--reason <text>', 'why, shown in /cron/status, the console and jobs list')
+    .action(async (name: string, options: { reason?: string }) => {
+      process.exitCode = await withApp(async (app) => controlJob(() => app.services.jobs.pause(name, cliActor(), options.reason)));
+    });
+
+  jobs
+    .command('resume <name>')
+    .description('resume a paused job; its catch-up and lateness count from now')
+    .action(async (name: string) => {
+      process.exitCode = await withApp(async (app) => controlJob(() => app.services.jobs.resume(name, cliActor())));
     });
 
   jobs
@@ -116,4 +154,19 @@ export function registerJobs(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+/** Runs a pause or resume and prints the job's state; 64 for an unknown job. */
+async function controlJob(action: () => Promise<JobStatus>): Promise<number> {
+  try {
+    const status = await action();
+    process.stdout.write(`${status.job}: ${status.paused ? pausedNote(status) : 'not paused'}\n`);
+    return 0;
+  } catch (error) {
+    if (isAppError(error)) {
+      process.stderr.write(`curfew: ${error.message}\n`);
+      return error.code === 'JOB_NOT_FOUND' ? 64 : 1;
+    }
+    throw error;
+  }
 }

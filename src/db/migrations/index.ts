@@ -11,6 +11,7 @@ import { migration as m0009 } from './0009_lifecycle.js';
 import { migration as m0012 } from './0012_ledger_detail.js';
 import { migration as m0013 } from './0013_bus.js';
 import { migration as m0011 } from './0011_trigger_nonces.js';
+import { migration as m0014 } from './0014_job_controls.js';
 
 /** Every migration, in order. Names are permanent once shipped. */
 export const migrations: Readonly<Record<string, CurfewMigration>> = {
@@ -26,4 +27,5 @@ export const migrations: Readonly<Record<string, CurfewMigration>> = {
   '0012_ledger_detail': m0012,
   '0013_bus': m0013,
   '0011_trigger_nonces': m0011,
+  '0014_job_controls': m0014,
 };

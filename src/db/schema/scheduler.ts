@@ -39,7 +39,22 @@ export interface JobLeasesTable {
   renewed_at: Generated<number | null>;
 }
 
+/** Operator controls per job (migration 0014): one row once a job was first paused. */
+export interface JobControlsTable {
+  job: string;
+  /** 0/1 */
+  paused: number;
+  paused_at: number | null;
+  /** Who paused it: an admin's e-mail, or `cli:<user>`. */
+  paused_by: string | null;
+  reason: string | null;
+  /** The last resume: catch-up and lateness count from here, not from the slots skipped while paused. */
+  resumed_at: number | null;
+  resumed_by: string | null;
+}
+
 export interface SchedulerTables {
   cron_runs: CronRunsTable;
   job_leases: JobLeasesTable;
+  job_controls: JobControlsTable;
 }

@@ -1,4 +1,4 @@
-import type { RunStatus, RunSummary } from '../../jobs/types.js';
+import type { JobStatus, RunStatus, RunSummary } from '../../jobs/types.js';
 
 /** Response and query schemas shared by the trigger routes. */
 
@@ -66,4 +66,57 @@ export function runSummaryBody(run: RunSummary): RunSummaryBody {
 /** A run that did its work (or rightly did nothing). Failed and timed-out runs are not. */
 export function succeeded(run: RunSummary): boolean {
   return run.status === 'ok' || run.status === 'skipped';
+}
+
+/** One job in `/cron/status` and the admin job actions' answers. */
+export const jobStatusSchema = {
+  type: 'object',
+  properties: {
+    job: { type: 'string' },
+    schedule: { type: 'string' },
+    schedule_text: { type: 'string', description: 'The schedule in words (cronstrue), e.g. "At 02:00 AM".' },
+    timezone: { type: 'string' },
+    enabled: { type: 'boolean' },
+    paused: { type: 'boolean' },
+    paused_at: isoOrNull,
+    paused_by: { type: ['string', 'null'] },
+    pause_reason: { type: ['string', 'null'] },
+    next_slot: isoOrNull,
+    last_run: { anyOf: [runSummarySchema, { type: 'null' }] },
+    last_success_at: isoOrNull,
+    late: { type: 'boolean' },
+    late_after_seconds: { type: 'integer', description: 'JOB_<NAME>_LATE_AFTER, else max(CRON_LATE_AFTER, period + min(period, 1h)).' },
+    late_by_seconds: { type: 'integer', description: 'Seconds past the threshold; 0 when not late.' },
+    consecutive_failures: { type: 'integer' },
+    lease_holder: { type: ['string', 'null'] },
+    placeholder: { type: 'string' },
+  },
+  required: [
+    'job', 'schedule', 'schedule_text', 'timezone', 'enabled', 'paused', 'paused_at', 'paused_by', 'pause_reason', 'next_slot', 'last_run',
+    'last_success_at', 'late', 'late_after_seconds', 'late_by_seconds', 'consecutive_failures', 'lease_holder',
+  ],
+} as const;
+
+/** A job's status as HTTP callers see it (snake_case, ISO times, seconds). */
+export function jobStatusBody(status: JobStatus) {
+  return {
+    job: status.job,
+    schedule: status.schedule,
+    schedule_text: status.scheduleText,
+    timezone: status.timezone,
+    enabled: status.enabled,
+    paused: status.paused,
+    paused_at: iso(status.pausedAt),
+    paused_by: status.pausedBy,
+    pause_reason: status.pauseReason,
+    next_slot: iso(status.nextSlot),
+    last_run: status.lastRun === null ? null : runSummaryBody(status.lastRun),
+    last_success_at: iso(status.lastSuccessAt),
+    late: status.late,
+    late_after_seconds: Math.round(status.lateAfterMs / 1000),
+    late_by_seconds: status.lateBySeconds,
+    consecutive_failures: status.consecutiveFailures,
+    lease_holder: status.leaseHolder,
+    ...(status.placeholder === undefined ? {} : { placeholder: status.placeholder }),
+  };
 }

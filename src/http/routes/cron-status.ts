@@ -3,30 +3,12 @@ import type { RouteModule } from '../context.js';
 import { adminCheck, installAuth } from '../auth.js';
 import { guardedRequest, sendRefusal } from '../trigger-hooks.js';
 import { errorBodySchema } from '../error-handler.js';
-import { iso, runSummaryBody, runSummarySchema, tokenQuery } from './cron-schemas.js';
+import { iso, jobStatusBody, jobStatusSchema, tokenQuery } from './cron-schemas.js';
 
 /** `Bearer <header>.<payload>.<signature>`: an access token, not a cron secret. */
 const JWT_BEARER = /^Bearer\s+[\w-]+\.[\w-]+\.[\w-]+$/i;
 
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-
-const jobStatusSchema = {
-  type: 'object',
-  properties: {
-    job: { type: 'string' },
-    schedule: { type: 'string' },
-    timezone: { type: 'string' },
-    enabled: { type: 'boolean' },
-    next_slot: isoOrNull,
-    last_run: { anyOf: [runSummarySchema, { type: 'null' }] },
-    last_success_at: isoOrNull,
-    late: { type: 'boolean' },
-    consecutive_failures: { type: 'integer' },
-    lease_holder: { type: ['string', 'null'] },
-    placeholder: { type: 'string' },
-  },
-  required: ['job', 'schedule', 'timezone', 'enabled', 'next_slot', 'last_run', 'last_success_at', 'late', 'consecutive_failures', 'lease_holder'],
-} as const;
 
 /**
  * `GET /cron/status`: every job's schedule, next slot, last run, last
@@ -84,19 +66,7 @@ export const cronStatusRoutes: RouteModule = (app, ctx) => {
       return {
         ok: true,
         now: new Date(ctx.clock.now()).toISOString(),
-        jobs: statuses.map((status) => ({
-          job: status.job,
-          schedule: status.schedule,
-          timezone: status.timezone,
-          enabled: status.enabled,
-          next_slot: iso(status.nextSlot),
-          last_run: status.lastRun === null ? null : runSummaryBody(status.lastRun),
-          last_success_at: iso(status.lastSuccessAt),
-          late: status.late,
-          consecutive_failures: status.consecutiveFailures,
-          lease_holder: status.leaseHolder,
-          ...(status.placeholder === undefined ? {} : { placeholder: status.placeholder }),
-        })),
+        jobs: statuses.map(jobStatusBody),
         backlog: { due: backlog.due, oldest_due_at: iso(backlog.oldestDueAt) },
         unknown_sends: { sequence: sends.unknown, outbox: outboxUnknown },
       };
