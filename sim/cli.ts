@@ -33,7 +33,7 @@ function print(report: SimReport): void {
   lines.push(['TOTAL', sum('slots'), sum('runs'), sum('ok'), sum('failed'), sum('timedOut'), sum('skipped'), sum('missed'), sum('dstGap'), sum('running')]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`seed ${report.seed} · ${report.engine} · ${iso(report.start)} → ${iso(report.end)} · ${report.events} events · ${(report.wallMs / 1000).toFixed(1)} s wall`);
+  console.log(`seed ${report.seed} · ${report.engine} · ${iso(report.start)} → ${iso(report.end)} · ${report.events} events · ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.cpuMs / 1000).toFixed(1)} s CPU`);
   console.log(format(head));
   for (const line of lines) console.log(format(line));
   const f = report.faults;

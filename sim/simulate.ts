@@ -37,6 +37,8 @@ export interface SimReport extends OracleResult {
   readonly events: number;
   readonly faults: { crashes: number; pauses: number; allDown: number; skews: number; calls: number; busy: number };
   readonly wallMs: number;
+  /** CPU time of this process during the run (user + system), in ms: the machine is shared, wall time is not. */
+  readonly cpuMs: number;
 }
 
 const MIN = 60_000;
@@ -70,6 +72,7 @@ type Plan = Array<{ at: number; what: () => void }>;
  */
 export async function simulate(options: SimOptions): Promise<SimReport> {
   const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const days = options.days ?? 30;
   const count = options.instances ?? 3;
   const seed = options.seed;
@@ -229,5 +232,10 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   });
   await Promise.allSettled(storages.map((storage) => storage.close()));
   await database.drop();
-  return { ...result, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart };
+  return { ...result, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart, cpuMs: cpuSince(cpuStart) };
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
