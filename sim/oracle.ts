@@ -113,6 +113,8 @@ export interface JobTally {
   missed: number;
   dstGap: number;
   running: number;
+  /** Lateness episodes raised (`job.late` firing alerts); filled in by the lateness oracle. */
+  lateEpisodes: number;
 }
 
 export interface OracleInput {
@@ -163,7 +165,7 @@ export function checkOracle(input: OracleInput): OracleResult {
   for (const definition of input.definitions) {
     const job = definition.name;
     const rows = input.rows.filter((row) => row.job === job);
-    const tally: JobTally = { job, slots: 0, runs: 0, ok: 0, failed: 0, timedOut: 0, skipped: 0, missed: 0, dstGap: 0, running: 0 };
+    const tally: JobTally = { job, slots: 0, runs: 0, ok: 0, failed: 0, timedOut: 0, skipped: 0, missed: 0, dstGap: 0, running: 0, lateEpisodes: 0 };
     tallies.push(tally);
     for (const row of rows) {
       if (row.status === 'ok') tally.ok += 1;

@@ -11,7 +11,9 @@ import type { CronRunRow } from '../src/db/repositories/cron-runs.js';
 import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
 import { createTestDatabase, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
 import { SimInstance } from './instance.js';
+import { AlertRecorder } from './alerts.js';
 import { BodyRecorder, SIM_JOBS } from './jobs.js';
+import { checkLateness } from './oracle-lateness.js';
 import { checkOracle, type OracleResult, type Silence, type SkewWindow } from './oracle.js';
 import { prng, World } from './world.js';
 
@@ -27,6 +29,8 @@ export interface SimOptions {
   readonly start?: number;
   /** Inject faults (default true). */
   readonly faults?: boolean;
+  /** How often each instance's alert monitor checks lateness (default 10 min of virtual time). */
+  readonly alertIntervalMs?: number;
 }
 
 export interface SimReport extends OracleResult {
@@ -36,6 +40,10 @@ export interface SimReport extends OracleResult {
   readonly end: number;
   readonly events: number;
   readonly faults: { crashes: number; pauses: number; allDown: number; skews: number; calls: number; busy: number };
+  /** Alerts the real monitors sent (every kind, firing and resolved). */
+  readonly alerts: number;
+  /** Lateness verdicts (check × job) the oracle judged. */
+  readonly latenessJudged: number;
   readonly wallMs: number;
   /** CPU time of this process during the run (user + system), in ms: the machine is shared, wall time is not. */
   readonly cpuMs: number;
@@ -96,6 +104,8 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
 
   const world = new World(start);
   const recorder = new BodyRecorder(world);
+  const alerts = new AlertRecorder(() => world.now);
+  const alertIntervalMs = options.alertIntervalMs ?? 10 * MIN;
   const silences: Array<{ instance: string; from: number; to: number; kind: 'crash' | 'pause' }> = [];
   const slots: Array<SimInstance | undefined> = [];
   let incarnations = 0;
@@ -108,8 +118,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const boot = (index: number) => {
     if (slots[index]?.up === true || slots[index]?.owner.state === 'paused') return;
     incarnations += 1;
-    const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), seed, recorder);
-    instance.skewMs = skew[index]!;
+    const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), { seed, recorder, alerts, skewMs: skew[index]!, alertIntervalMs });
     slots[index] = instance;
     instance.start();
   };
@@ -230,9 +239,18 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     leaseTtlMs: ttl,
     takeoverSlackMs: ttl + DEFAULT_LEASE_TIMING.heartbeatMs + MIN,
   });
+  const lateness = checkLateness({
+    definitions,
+    lateAfter: new Map(slots[0]!.service.registry.all().map((job) => [job.definition.name, job.lateAfterMs])),
+    rows,
+    recorder: alerts,
+  });
+  for (const tally of result.tallies) tally.lateEpisodes = lateness.episodes.get(tally.job) ?? 0;
+  result.violations.push(...lateness.violations);
+  result.violations.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
   await Promise.allSettled(storages.map((storage) => storage.close()));
   await database.drop();
-  return { ...result, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart, cpuMs: cpuSince(cpuStart) };
+  return { ...result, alerts: lateness.alerts, latenessJudged: lateness.judged, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart, cpuMs: cpuSince(cpuStart) };
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
