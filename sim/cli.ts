@@ -27,18 +27,18 @@ function positive(name: string, text: string): number {
 
 function print(report: SimReport): void {
   const rows = report.tallies.filter((t) => t.slots > 0 || t.runs > 0);
-  const head = ['job', 'slots', 'runs', 'ok', 'failed', 'timed_out', 'skipped', 'missed', 'dst-gap', 'running'];
-  const lines = rows.map((t) => [t.job, t.slots, t.runs, t.ok, t.failed, t.timedOut, t.skipped, t.missed, t.dstGap, t.running].map(String));
+  const head = ['job', 'slots', 'runs', 'ok', 'failed', 'timed_out', 'skipped', 'missed', 'dst-gap', 'running', 'late'];
+  const lines = rows.map((t) => [t.job, t.slots, t.runs, t.ok, t.failed, t.timedOut, t.skipped, t.missed, t.dstGap, t.running, t.lateEpisodes].map(String));
   const sum = (key: keyof (typeof rows)[number]) => String(rows.reduce((n, t) => n + (t[key] as number), 0));
-  lines.push(['TOTAL', sum('slots'), sum('runs'), sum('ok'), sum('failed'), sum('timedOut'), sum('skipped'), sum('missed'), sum('dstGap'), sum('running')]);
+  lines.push(['TOTAL', sum('slots'), sum('runs'), sum('ok'), sum('failed'), sum('timedOut'), sum('skipped'), sum('missed'), sum('dstGap'), sum('running'), sum('lateEpisodes')]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`seed ${report.seed} · ${report.engine} · ${iso(report.start)} → ${iso(report.end)} · ${report.events} events · ${(report.wallMs / 1000).toFixed(1)} s wall`);
+  console.log(`seed ${report.seed} · ${report.engine} · ${iso(report.start)} → ${iso(report.end)} · ${report.events} events · ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.cpuMs / 1000).toFixed(1)} s CPU`);
   console.log(format(head));
   for (const line of lines) console.log(format(line));
   const f = report.faults;
   console.log(
-    `faults: ${f.crashes} crashes, ${f.pauses} pauses, ${f.allDown} all-down (3 h) · outside calls ${f.calls} (${f.busy} busy) · takeovers ${report.takeovers} · skipped for a silent holder ${report.skippedForSilentHolder} · violations ${report.violations.length}`,
+    `faults: ${f.crashes} crashes, ${f.pauses} pauses, ${f.allDown} all-down (3 h), ${f.skews} clock skews · outside calls ${f.calls} (${f.busy} busy) · takeovers ${report.takeovers} · skipped for a silent holder ${report.skippedForSilentHolder} · overlaps under skew ${report.skewOverlaps} · alerts ${report.alerts} (lateness judged ${report.latenessJudged}×) · violations ${report.violations.length}`,
   );
   const first = report.violations[0];
   if (first !== undefined) {

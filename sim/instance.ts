@@ -1,12 +1,14 @@
 import { Writable } from 'node:stream';
 import type { Clock } from '../src/clock.js';
 import type { Storage } from '../src/db/database.js';
-import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
+import { AlertMonitor } from '../src/alerts/monitor.js';
+import { JobAlertsRepository } from '../src/db/repositories/job-alerts.js';
 import { JobControlsRepository } from '../src/db/repositories/job-controls.js';
 import { JobLeasesRepository } from '../src/db/repositories/job-leases.js';
 import { InProcessScheduler } from '../src/jobs/scheduler.js';
 import { DefaultJobsService } from '../src/jobs/service.js';
 import { createLogger } from '../src/logger.js';
+import { RecordingLedger, type AlertRecorder } from './alerts.js';
 import { simDefinitions, type BodyRecorder } from './jobs.js';
 import { Owner, type World } from './world.js';
 
@@ -36,19 +38,24 @@ export class SimInstance {
   readonly owner: Owner;
   readonly service: DefaultJobsService;
   readonly scheduler: InProcessScheduler;
-  skewMs = 0;
+  skewMs: number;
+  private readonly recorder: BodyRecorder;
+
+  readonly monitor: AlertMonitor;
 
   constructor(
     readonly id: string,
     private readonly world: World,
     storage: Storage,
-    seed: number,
-    private readonly recorder: BodyRecorder,
+    options: { seed: number; recorder: BodyRecorder; alerts: AlertRecorder; skewMs: number; alertIntervalMs: number },
   ) {
+    const { seed, recorder } = options;
+    this.recorder = recorder;
+    this.skewMs = options.skewMs;
     this.owner = new Owner(id);
     const clock: Clock = { now: () => world.now + this.skewMs };
     const timers = world.timersFor(this.owner);
-    const ledger = guard(new CronRunsRepository(storage), world, this.owner);
+    const ledger = guard(new RecordingLedger(storage, options.alerts), world, this.owner);
     const leases = guard(new JobLeasesRepository(storage), world, this.owner);
     const logger = createLogger({ level: 'silent', destination: new Sink() });
     this.service = new DefaultJobsService({
@@ -62,6 +69,19 @@ export class SimInstance {
       timers,
     });
     this.scheduler = new InProcessScheduler({ service: this.service, clock, logger, timers });
+    // The real alert monitor on its own loop (not after every run: a full status() per finished run would
+    // multiply the simulation's queries several times over).
+    const service = this.service;
+    this.monitor = new AlertMonitor({
+      clock,
+      logger,
+      status: options.alerts.watch(id, clock.now(), clock.now, () => service.status()),
+      store: guard(new JobAlertsRepository(storage), world, this.owner),
+      sinks: [options.alerts.sink()],
+      instanceId: id,
+      intervalMs: options.alertIntervalMs,
+      timers,
+    });
   }
 
   get up(): boolean {
@@ -70,6 +90,7 @@ export class SimInstance {
 
   start(): void {
     this.scheduler.start();
+    this.monitor.start();
   }
 
   /** kill -9: nothing of this incarnation runs again; its leases are left to expire. */

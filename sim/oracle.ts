@@ -78,6 +78,23 @@ export interface Silence {
   readonly kind: 'crash' | 'pause';
 }
 
+/** One machine's clock was `ms` off world time during [from, to] (every incarnation of `machine`, i.e. `sim-<n>#…`). */
+export interface SkewWindow {
+  readonly machine: string;
+  readonly from: number;
+  readonly to: number;
+  readonly ms: number;
+}
+
+/** The largest clock error of `instance` (an incarnation id) at any time in [from, to]; 0 when none. */
+export function skewOf(skews: readonly SkewWindow[], instance: string, from: number, to: number): number {
+  let largest = 0;
+  for (const window of skews) {
+    if (instance.startsWith(`${window.machine}#`) && window.from <= to && from <= window.to) largest = Math.max(largest, Math.abs(window.ms));
+  }
+  return largest;
+}
+
 export interface Violation {
   readonly kind: string;
   readonly job: string;
@@ -96,6 +113,8 @@ export interface JobTally {
   missed: number;
   dstGap: number;
   running: number;
+  /** Lateness episodes raised (`job.late` firing alerts); filled in by the lateness oracle. */
+  lateEpisodes: number;
 }
 
 export interface OracleInput {
@@ -110,6 +129,15 @@ export interface OracleInput {
   readonly leaseTtlMs: number;
   /** Slack for a takeover: the lease TTL plus one heartbeat and one scheduler tick. */
   readonly takeoverSlackMs: number;
+  /** Clock skew injected on one machine (default none). */
+  readonly skews?: readonly SkewWindow[];
+  /**
+   * Skew the leases tolerate: TTL minus one heartbeat (20 s by default). Beyond it, a skewed clock can make
+   * a live lease look expired, so a second body of a job may start; the first must then stop at its next
+   * heartbeat (its renewal fails), within `heartbeatMs` plus a second.
+   */
+  readonly skewToleranceMs?: number;
+  readonly heartbeatMs?: number;
 }
 
 export interface OracleResult {
@@ -119,6 +147,8 @@ export interface OracleResult {
   readonly takeovers: number;
   /** Slots skipped because a silent (crashed or paused) holder's lease still looked live. */
   readonly skippedForSilentHolder: number;
+  /** Overlapping bodies of one job with a clock skewed past the tolerance, each stopped within a heartbeat. */
+  readonly skewOverlaps: number;
 }
 
 const ABANDONED = 'abandoned (lease expired)';
@@ -128,10 +158,14 @@ export function checkOracle(input: OracleInput): OracleResult {
   const violations: Violation[] = [];
   const tallies: JobTally[] = [];
   let skippedForSilentHolder = 0;
+  let skewOverlaps = 0;
+  const skews = input.skews ?? [];
+  const tolerance = input.skewToleranceMs ?? Number.POSITIVE_INFINITY;
+  const heartbeat = input.heartbeatMs ?? 10_000;
   for (const definition of input.definitions) {
     const job = definition.name;
     const rows = input.rows.filter((row) => row.job === job);
-    const tally: JobTally = { job, slots: 0, runs: 0, ok: 0, failed: 0, timedOut: 0, skipped: 0, missed: 0, dstGap: 0, running: 0 };
+    const tally: JobTally = { job, slots: 0, runs: 0, ok: 0, failed: 0, timedOut: 0, skipped: 0, missed: 0, dstGap: 0, running: 0, lateEpisodes: 0 };
     tallies.push(tally);
     for (const row of rows) {
       if (row.status === 'ok') tally.ok += 1;
@@ -187,8 +221,20 @@ export function checkOracle(input: OracleInput): OracleResult {
       const silence = input.silences.find((s) => s.instance === holder && s.from <= row.started_at && row.started_at <= s.to);
       if (silence === undefined) continue;
       skippedForSilentHolder += 1;
-      if (row.started_at > silence.from + input.takeoverSlackMs) {
+      // A holder whose clock ran ahead wrote a later lease end; a skewed reader compares against its own clock.
+      const skewed = skewOf(skews, holder, silence.from - input.leaseTtlMs, row.started_at) + skewOf(skews, row.instance_id, silence.from, row.started_at);
+      if (row.started_at > silence.from + input.takeoverSlackMs + skewed) {
         violations.push({ kind: 'silent holder kept its lease past TTL', job, slot: row.scheduled_for, detail: `row #${row.id} at ${iso(row.started_at)}; ${holder} ${silence.kind} since ${iso(silence.from)}` });
+      }
+    }
+    // Never two runs of one slot, whatever the clocks say: a slot's body executes on one incarnation only.
+    const runners = new Map<number, string>();
+    for (const segment of input.segments) {
+      if (segment.job !== job || segment.slot === null) continue;
+      const first = runners.get(segment.slot);
+      if (first === undefined) runners.set(segment.slot, segment.instance);
+      else if (first !== segment.instance) {
+        violations.push({ kind: 'slot executed twice', job, slot: segment.slot, detail: `by ${first} and by ${segment.instance} (from ${iso(segment.from)})` });
       }
     }
     // Under skip and queue-one, no two bodies of one job ever execute at the same time.
@@ -197,9 +243,17 @@ export function checkOracle(input: OracleInput): OracleResult {
       const current = segments[i]!;
       for (let j = i - 1; j >= Math.max(0, i - 8); j -= 1) {
         const earlier = segments[j]!;
-        if ((earlier.to ?? input.end) > current.from) {
+        const earlierTo = earlier.to ?? input.end;
+        if (earlierTo > current.from) {
+          // A clock skewed past what leases tolerate (on the newcomer, or on the holder when it last renewed).
+          const skewed =
+            skewOf(skews, current.instance, current.from, current.from) > tolerance || skewOf(skews, earlier.instance, current.from - heartbeat - 1000, current.from) > tolerance;
+          if (skewed && Math.min(earlierTo, current.to ?? input.end) - current.from <= heartbeat + 1000) {
+            skewOverlaps += 1;
+            continue;
+          }
           violations.push({
-            kind: 'overlapping runs',
+            kind: skewed ? 'overlap under skew not stopped within a heartbeat' : 'overlapping runs',
             job,
             slot: current.slot,
             detail: `${earlier.instance} (slot ${slotText(earlier.slot)}) ${iso(earlier.from)}–${iso(earlier.to ?? input.end)} and ${current.instance} (slot ${slotText(current.slot)}) from ${iso(current.from)}`,
@@ -210,7 +264,7 @@ export function checkOracle(input: OracleInput): OracleResult {
   }
   const takeovers = input.rows.filter((row) => row.error === ABANDONED).length;
   violations.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
-  return { tallies, violations, takeovers, skippedForSilentHolder };
+  return { tallies, violations, takeovers, skippedForSilentHolder, skewOverlaps };
 }
 
 function slotText(slot: number | null): string {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
 import { openStorage } from '../src/db/connect.js';
 import type { Storage } from '../src/db/database.js';
@@ -6,10 +9,12 @@ import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
 import { DEFAULT_LEASE_TIMING } from '../src/jobs/lease.js';
 import type { CronRunRow } from '../src/db/repositories/cron-runs.js';
 import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
-import { createTestDatabase, type TestEngine } from '../test/helpers/database.js';
+import { createTestDatabase, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
 import { SimInstance } from './instance.js';
+import { AlertRecorder } from './alerts.js';
 import { BodyRecorder, SIM_JOBS } from './jobs.js';
-import { checkOracle, type OracleResult, type Silence } from './oracle.js';
+import { checkLateness } from './oracle-lateness.js';
+import { checkOracle, type OracleResult, type Silence, type SkewWindow } from './oracle.js';
 import { prng, World } from './world.js';
 
 export interface SimOptions {
@@ -24,6 +29,8 @@ export interface SimOptions {
   readonly start?: number;
   /** Inject faults (default true). */
   readonly faults?: boolean;
+  /** How often each instance's alert monitor checks lateness (default 10 min of virtual time). */
+  readonly alertIntervalMs?: number;
 }
 
 export interface SimReport extends OracleResult {
@@ -32,14 +39,37 @@ export interface SimReport extends OracleResult {
   readonly start: number;
   readonly end: number;
   readonly events: number;
-  readonly faults: { crashes: number; pauses: number; allDown: number; calls: number; busy: number };
+  readonly faults: { crashes: number; pauses: number; allDown: number; skews: number; calls: number; busy: number };
+  /** Alerts the real monitors sent (every kind, firing and resolved). */
+  readonly alerts: number;
+  /** Lateness verdicts (check × job) the oracle judged. */
+  readonly latenessJudged: number;
   readonly wallMs: number;
+  /** CPU time of this process during the run (user + system), in ms: the machine is shared, wall time is not. */
+  readonly cpuMs: number;
 }
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 /** Default start: 30 days from here cross New York's and Berlin's spring-forward (8 and 29 March 2026). */
 export const DEFAULT_START = Date.UTC(2026, 2, 5);
+
+/**
+ * A fresh database for one run: for SQLite a file in a RAM-backed folder
+ * (/dev/shm) when there is one, since a 30-day run writes about a million
+ * rows and the file is deleted afterwards; else the test helpers' database.
+ */
+async function simDatabase(engine: TestEngine | undefined): Promise<TestDatabase> {
+  if ((engine ?? 'sqlite') !== 'sqlite' || !existsSync('/dev/shm')) return createTestDatabase(engine);
+  const dir = mkdtempSync(join('/dev/shm', 'curfew-sim-'));
+  return {
+    engine: 'sqlite',
+    env: { DATABASE_URL: `sqlite:${join(dir, 'curfew.db')}`, DATA_DIR: dir },
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 type Plan = Array<{ at: number; what: () => void }>;
 
@@ -50,6 +80,7 @@ type Plan = Array<{ at: number; what: () => void }>;
  */
 export async function simulate(options: SimOptions): Promise<SimReport> {
   const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const days = options.days ?? 30;
   const count = options.instances ?? 3;
   const seed = options.seed;
@@ -57,11 +88,13 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const end = start + days * 86_400_000;
   const random = prng(seed);
   const between = (low: number, high: number) => low + random() * (high - low);
-  const database = await createTestDatabase(options.engine);
+  const database = await simDatabase(options.engine);
   const config = loadConfig({ env: { ...BASE_TEST_ENV, ...database.env }, secretKey: TEST_SECRET_KEY });
   const storages: Storage[] = [];
   const open = () => {
     const storage = openStorage(config.database);
+    // The database is thrown away afterwards: no need to survive a power cut (the WAL stays, so do the locks).
+    if (storage.engine === 'sqlite') void sql`pragma synchronous = off`.execute(storage.db);
     storages.push(storage);
     return storage;
   };
@@ -71,16 +104,21 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
 
   const world = new World(start);
   const recorder = new BodyRecorder(world);
+  const alerts = new AlertRecorder(() => world.now);
+  const alertIntervalMs = options.alertIntervalMs ?? 10 * MIN;
   const silences: Array<{ instance: string; from: number; to: number; kind: 'crash' | 'pause' }> = [];
   const slots: Array<SimInstance | undefined> = [];
   let incarnations = 0;
   let allDown = false;
-  const tally = { crashes: 0, pauses: 0, allDown: 0, calls: 0, busy: 0 };
+  const tally = { crashes: 0, pauses: 0, allDown: 0, skews: 0, calls: 0, busy: 0 };
 
+  // Clock skew per machine (instance index): a restart keeps the machine's clock.
+  const skew: number[] = Array.from({ length: count }, () => 0);
+  const skews: SkewWindow[] = [];
   const boot = (index: number) => {
     if (slots[index]?.up === true || slots[index]?.owner.state === 'paused') return;
     incarnations += 1;
-    const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), seed, recorder);
+    const instance = new SimInstance(`sim-${index}#${incarnations}`, world, open(), { seed, recorder, alerts, skewMs: skew[index]!, alertIntervalMs });
     slots[index] = instance;
     instance.start();
   };
@@ -138,6 +176,25 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
       }
     }
   }
+  if (options.faults !== false) {
+    // One machine's clock jumps forward or back by 1 s to 5 min (log-uniform) for 10 min to 3 h, then back.
+    // A separate stream, so the other faults of a seed stay as they were before skew existed.
+    const skewRandom = prng(seed ^ 0x5ce3);
+    const machine = Math.floor(skewRandom() * count);
+    for (let t = start + HOUR + skewRandom() * 86_400_000; t < faultsUntil; t += 6 * HOUR + skewRandom() * 2 * 86_400_000) {
+      const ms = Math.round((skewRandom() < 0.5 ? -1 : 1) * 1000 * 300 ** skewRandom());
+      const window: SkewWindow = { machine: `sim-${machine}`, from: t, to: Math.min(faultsUntil, t + 10 * MIN + skewRandom() * 170 * MIN), ms };
+      skews.push(window);
+      const jump = (to: number) => () => {
+        skew[machine] = to;
+        const instance = slots[machine];
+        if (instance !== undefined) instance.skewMs = to;
+      };
+      plan.push({ at: window.from, what: jump(ms) });
+      plan.push({ at: window.to, what: jump(0) });
+    }
+    tally.skews = skews.length;
+  }
   // Outside callers (the /cron/run and /cron/run/:job equivalents): random moments, double-fire, retries.
   const jobNames = SIM_JOBS.map((spec) => spec.name);
   const fire = (retriesLeft: number) => {
@@ -173,13 +230,30 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     rows,
     segments: recorder.segments,
     silences,
+    skews,
+    skewToleranceMs: ttl - DEFAULT_LEASE_TIMING.heartbeatMs,
+    heartbeatMs: DEFAULT_LEASE_TIMING.heartbeatMs,
     start,
     checkUntil: end - HOUR,
     end,
     leaseTtlMs: ttl,
     takeoverSlackMs: ttl + DEFAULT_LEASE_TIMING.heartbeatMs + MIN,
   });
+  const lateness = checkLateness({
+    definitions,
+    lateAfter: new Map(slots[0]!.service.registry.all().map((job) => [job.definition.name, job.lateAfterMs])),
+    rows,
+    recorder: alerts,
+  });
+  for (const tally of result.tallies) tally.lateEpisodes = lateness.episodes.get(tally.job) ?? 0;
+  result.violations.push(...lateness.violations);
+  result.violations.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
   await Promise.allSettled(storages.map((storage) => storage.close()));
   await database.drop();
-  return { ...result, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart };
+  return { ...result, alerts: lateness.alerts, latenessJudged: lateness.judged, seed, engine: database.engine, start, end, events: world.events, faults: tally, wallMs: performance.now() - wallStart, cpuMs: cpuSince(cpuStart) };
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { JobStatus, RunFinishedEvent } from '../jobs/types.js';
+import { systemTimers, type Timers } from '../jobs/timers.js';
 import { isSlow, type DurationHistory } from './slow.js';
 import type { AlertEvent, AlertKind, AlertSink, AlertStateStore } from './types.js';
 
@@ -16,8 +17,10 @@ export interface AlertMonitorOptions {
   readonly failureThreshold?: number;
   /** Durations used as "usual", and how far off counts as slow (see slow.ts). */
   readonly history?: DurationHistory;
-  /** How often the background loop checks (default 30 000 ms, wall time). */
+  /** How often the background loop checks (default 30 000 ms). */
   readonly intervalMs?: number;
+  /** Default real (unref'd) timers; a simulator passes virtual ones with its clock. */
+  readonly timers?: Timers;
   /** Deliveries whose outcome is unknown (sequence sends + outbox); an episode on `sequence-tick` while above 0. Default none. */
   readonly unknownSends?: () => Promise<number>;
 }
@@ -29,7 +32,7 @@ export interface AlertMonitorOptions {
  */
 export class AlertMonitor {
   readonly name = 'alerts';
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private readonly pending = new Set<Promise<void>>();
   private readonly failureThreshold: number;
 
@@ -82,14 +85,21 @@ export class AlertMonitor {
   }
 
   start(): void {
-    if (!this.enabled || this.timer) return;
-    this.timer = setInterval(() => this.track(this.check()), this.options.intervalMs ?? 30_000);
-    this.timer.unref();
+    if (!this.enabled || this.cancelTimer) return;
+    const timers = this.options.timers ?? systemTimers;
+    const every = this.options.intervalMs ?? 30_000;
+    const beat = () => {
+      this.cancelTimer = timers.after(every, () => {
+        this.track(this.check());
+        beat();
+      });
+    };
+    beat();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     await this.idle();
   }
 

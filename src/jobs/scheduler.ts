@@ -51,7 +51,8 @@ export class InProcessScheduler implements BackgroundTask {
     await Promise.all(
       service.registry
         .all()
-        .filter((job) => job.definition.enabled)
+        // A job whose last decision found nothing due before its next slot needs no ledger read now.
+        .filter((job) => job.definition.enabled && !service.isQuiet(job.definition.name, now))
         .map((job) =>
           service.runDueJob(job, 'schedule', {}, now).then(
             () => undefined,

@@ -61,6 +61,8 @@ export class DefaultJobsService implements JobsService {
   private readonly runner: JobRunner;
   private readonly listeners = new Set<RunFinishedListener>();
   private readonly createdAt: number;
+  /** Per job: no slot is due before this instant (see isQuiet). */
+  private readonly quietUntil = new Map<string, number>();
 
   constructor(private readonly options: JobsServiceOptions) {
     this.registry = new JobRegistry(options.definitions, options.overrides, options.lateAfterMs === undefined ? {} : { lateAfterMs: options.lateAfterMs });
@@ -101,6 +103,18 @@ export class DefaultJobsService implements JobsService {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * True when the last decision for `job` found nothing due and its next slot
+   * is still after `now`, so deciding again would read the ledger for
+   * nothing. The in-process scheduler skips such jobs on a wake; `/cron/run`
+   * always decides. Other instances can only record more slots, which makes
+   * fewer due, so the answer stays safe across a cluster.
+   */
+  isQuiet(job: string, now: number): boolean {
+    const until = this.quietUntil.get(job);
+    return until !== undefined && now < until;
+  }
+
   /** True while `job` runs in this process. */
   isRunning(job: string): boolean {
     return this.runner.isRunning(job);
@@ -130,10 +144,17 @@ export class DefaultJobsService implements JobsService {
     const resumedFrom = control?.resumed_at === null || control?.resumed_at === undefined ? null : latestSlot(schedule, Number(control.resumed_at));
     const lastSlot = resumedFrom === null ? recorded : Math.max(recorded ?? resumedFrom, resumedFrom);
     const decision = decideDue(schedule, definition.catchUp, lastSlot, now);
+    this.quietUntil.delete(definition.name);
     const summaries: RunSummary[] = decision.missed.length > 0 ? await this.runner.recordMissed(definition, decision.missed, now) : [];
     for (const due of decision.run) {
       const summary = await this.runner.run(definition, { slot: due.slot, trigger: due.late ? 'catch-up' : trigger, dryRun: false, caller, signal });
       if (summary !== undefined) summaries.push(summary);
+    }
+    // Every slot in (lastSlot, now] is recorded now (here or by another instance), unless a run was left
+    // unrecorded (queue-one waiting, shutting down): then nothing is due before the next slot.
+    if (!summaries.some((summary) => summary.id === null && summary.status === 'skipped')) {
+      const upTo = Math.max(lastSlot ?? now, now, ...decision.run.map((due) => due.slot), ...decision.missed.map((missed) => missed.slot));
+      this.quietUntil.set(definition.name, nextSlot(schedule, upTo) ?? Number.POSITIVE_INFINITY);
     }
     return summaries;
   }

@@ -53,7 +53,9 @@ describe('in-process scheduler', () => {
     const scheduler = new InProcessScheduler({ service: fixture.service, clock, logger: createLogger({ level: 'silent' }) });
     try {
       const first = scheduler.tick();
-      await eventually(() => fixture.service.isRunning('slow'));
+      // Wait for the running row, not only isRunning(): that is true before the insert lands, and on a loaded
+      // PostgreSQL the next tick's reads could overtake it (seen once: the running row was missing).
+      await eventually(async () => fixture.service.isRunning('slow') && (await fixture.ledger.listByJob('slow')).length === 1);
       clock.advance(60_000);
       await scheduler.tick();
       const rows = await fixture.ledger.listByJob('slow');

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineJob } from '../../src/jobs/define.js';
 import type { CronRunRow } from '../../src/db/repositories/cron-runs.js';
+import { AlertRecorder } from '../../sim/alerts.js';
 import { checkOracle, expectedSlots } from '../../sim/oracle.js';
+import { checkLateness, expectedLateAfter } from '../../sim/oracle-lateness.js';
 import { simulate } from '../../sim/simulate.js';
 import { testEngine } from '../helpers/database.js';
 
@@ -51,7 +53,58 @@ describe('simulator oracle (issue 13 §1)', () => {
       takeoverSlackMs: 100_000,
     });
     const kinds = [...new Set(result.violations.map((v) => v.kind))].sort();
-    assert.deepEqual(kinds, ['DST gap slot not missed (skip policy)', 'overlapping runs', 'slot neither run nor missed', 'slot recorded twice']);
+    assert.deepEqual(kinds, ['DST gap slot not missed (skip policy)', 'overlapping runs', 'slot executed twice', 'slot neither run nor missed', 'slot recorded twice']);
+  });
+
+  it('clock skew: an overlap with a machine skewed past the lease tolerance passes only when stopped within a heartbeat', () => {
+    const job = defineJob({ name: 'j', description: 'j', schedule: '*/5 * * * *', run: body });
+    const start = Date.parse('2026-03-05T00:00:00Z');
+    const slot = (n: number) => start + n * 300_000;
+    const rows = [1, 2].map((n) => ({ id: n, job: 'j', scheduled_for: slot(n), status: 'ok', started_at: slot(n), finished_at: slot(n) + 1, instance_id: 'sim-0#1', output: null, error: null }) as CronRunRow);
+    const judge = (overlapMs: number, skewMs: number) =>
+      checkOracle({
+        definitions: [job],
+        rows,
+        segments: [
+          { job: 'j', instance: 'sim-0#1', from: slot(1), to: slot(2) + overlapMs, slot: slot(1) },
+          { job: 'j', instance: 'sim-1#2', from: slot(2), to: slot(2) + 60_000, slot: slot(2) },
+        ],
+        silences: [],
+        skews: [{ machine: 'sim-1', from: start, to: slot(3), ms: skewMs }],
+        skewToleranceMs: 20_000,
+        heartbeatMs: 10_000,
+        start,
+        checkUntil: slot(2),
+        end: slot(3),
+        leaseTtlMs: 30_000,
+        takeoverSlackMs: 100_000,
+      });
+    assert.deepEqual(judge(8_000, 120_000).violations, []);
+    assert.equal(judge(8_000, 120_000).skewOverlaps, 1);
+    assert.deepEqual(judge(30_000, 120_000).violations.map((v) => v.kind), ['overlap under skew not stopped within a heartbeat']);
+    assert.deepEqual(judge(8_000, 5_000).violations.map((v) => v.kind), ['overlapping runs'], 'seconds of skew are within what leases tolerate');
+  });
+
+  it('lateness: judges status().late and the alerts at every check; an episode raised twice or never raised is a violation', () => {
+    const job = defineJob({ name: 'j', description: 'j', schedule: '*/5 * * * *', run: body });
+    const start = Date.parse('2026-03-05T00:00:00Z');
+    assert.equal(expectedLateAfter(job), 600_000, '5-minute period: max(10 min, 5 + 5 min)');
+    const recorder = new AlertRecorder(() => 0);
+    const ok = { id: 1, job: 'j', scheduled_for: start, status: 'ok', dry_run: 0, started_at: start } as CronRunRow;
+    recorder.okAt.set(1, recorder.next());
+    const check = (minutes: number, late: boolean) => recorder.checks.push({ seq: recorder.next(), world: start + minutes * 60_000, instance: 'sim-0#1', now: start + minutes * 60_000, createdAt: start, late: new Map([['j', late]]) });
+    const alert = (state: 'firing' | 'resolved') =>
+      recorder.alerts.push({ seq: recorder.next(), world: 0, event: { type: 'job.late', state, job: 'j', at: '', summary: '', details: {}, instance: 'sim-0#1' } });
+    check(5, false);
+    check(11, true);
+    alert('firing');
+    check(12, true);
+    alert('firing'); // a second instance raising the same episode again
+    check(13, false); // status() says on time although nothing succeeded since
+    const result = checkLateness({ definitions: [job], lateAfter: new Map([['j', 600_000]]), rows: [ok], recorder });
+    assert.deepEqual([...new Set(result.violations.map((v) => v.kind))].sort(), ['job.late raised twice without being cleared', 'late episode not cleared', 'status().late disagrees with the oracle']);
+    assert.equal(result.episodes.get('j'), 2);
+    assert.equal(result.judged, 4);
   });
 });
 
