@@ -3,7 +3,8 @@
 // and BENCH_COUNT users enrolled in it, all due now (rows written with one
 // INSERT ... SELECT each). Prints `READY <url>`; stops on SIGTERM. A `drain`
 // line on stdin runs `sequence-tick` through the jobs runner until nothing is
-// due and prints `DRAINED <ms> <counts json>`.
+// due and prints `DRAINED <ms> <counts json> <event-loop delay json, ms>`.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { createApp } from '../src/app.js';
@@ -49,6 +50,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'drain') return;
   void (async () => {
     const started = performance.now();
+    // How long this process's event loop was blocked while draining (what /api/v1/me/ waits behind).
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
     const total: Record<string, number> = {};
     for (;;) {
       const run = await app.services.jobs.runJob('sequence-tick', { dryRun: false, trigger: 'cli', caller: { userAgent: 'bench' } });
@@ -56,7 +60,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       for (const [name, value] of Object.entries(run.counts)) total[name] = (total[name] ?? 0) + value;
       if ((run.counts.processed ?? 0) === 0) break;
     }
-    process.stdout.write(`DRAINED ${Math.round(performance.now() - started)} ${JSON.stringify(total)}\n`);
+    delay.disable();
+    const loop = { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+    process.stdout.write(`DRAINED ${Math.round(performance.now() - started)} ${JSON.stringify(total)} ${JSON.stringify(loop)}\n`);
   })();
 });
 process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)));

@@ -111,6 +111,8 @@ export interface Config {
     readonly tickLimit: number;
     /** SEQUENCE_SMTP_CONNECTIONS (default 5): pooled SMTP connections for sequence mail. */
     readonly smtpConnections: number;
+    /** SEQUENCE_SMTP_MAX_MESSAGES (default 1000): messages per pooled SMTP connection before it is replaced. */
+    readonly smtpMaxMessages: number;
     /** SEQUENCE_SMTP_TIMEOUT_MS (default 30 000): connection, greeting and socket timeout. */
     readonly smtpTimeoutMs: number;
     /** SEQUENCE_SEND_LEASE (seconds, default 300): a send left `sending` this long becomes `unknown`. */
@@ -399,6 +401,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       batchSize: reader.integer('SEQUENCE_BATCH_SIZE', 200, { min: 1, max: 5000 }),
       tickLimit: reader.integer('SEQUENCE_TICK_LIMIT', 10_000, { min: 1 }),
       smtpConnections: reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 }),
+      smtpMaxMessages: reader.integer('SEQUENCE_SMTP_MAX_MESSAGES', 1000, { min: 1 }),
       smtpTimeoutMs: reader.integer('SEQUENCE_SMTP_TIMEOUT_MS', 30_000, { min: 100 }),
       sendLeaseMs: reader.wholeUnitsAsMs('SEQUENCE_SEND_LEASE', 's', 300, { min: 10 }),
     },

@@ -31,7 +31,7 @@ export interface MailService {
    * A new transport of the configured kind (SMTP when SMTP_URL is set, else
    * `.eml` files), for senders with their own pool (sequence mail). The caller closes it.
    */
-  createMailer(options?: { maxConnections?: number; timeoutMs?: number }): Mailer;
+  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number }): Mailer;
   /** The outbox rows whose delivery is unknown, and the operator's verdict on one. */
   readonly unknown: {
     list(limit?: number): Promise<MailOutboxRow[]>;
@@ -59,7 +59,7 @@ export function createMailService(options: MailServiceOptions): MailService {
   // MAIL_TRANSPORT (or, unset, whether SMTP_URL is set) decides; config refuses smtp without a URL.
   const transport = config.mail.transport;
   const smtpUrl = transport === 'smtp' ? config.mail.smtpUrl : undefined;
-  const createMailer = (mailerOptions: { maxConnections?: number; timeoutMs?: number } = {}): Mailer =>
+  const createMailer = (mailerOptions: { maxConnections?: number; maxMessages?: number; timeoutMs?: number } = {}): Mailer =>
     smtpUrl === undefined ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock }) : createSmtpMailer({ url: smtpUrl, ...mailerOptions });
   const mailer = options.mailer ?? (() => createMailer());
   const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);

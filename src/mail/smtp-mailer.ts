@@ -10,6 +10,8 @@ export interface SmtpMailerOptions {
   readonly timeoutMs?: number;
   /** Pooled connections (default 5). */
   readonly maxConnections?: number;
+  /** Messages a pooled connection sends before it is closed and a new one opened (default 100, nodemailer's). */
+  readonly maxMessages?: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     pool: true,
     url: options.url,
     maxConnections: options.maxConnections ?? 5,
+    maxMessages: options.maxMessages ?? 100,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,

@@ -15,7 +15,7 @@ export type { TickCounts } from './sender.js';
 
 /** The part of the mail service sequences need. */
 export interface SequenceMailSource {
-  createMailer(options?: { maxConnections?: number; timeoutMs?: number }): Mailer;
+  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number }): Mailer;
   readonly secrets: readonly string[];
   readonly messageIdDomain: string;
 }
@@ -47,7 +47,7 @@ export function createSequences(options: CreateSequencesOptions): Sequences {
     storage,
     clock,
     logger,
-    mailer: () => mail.createMailer({ maxConnections: config.sequences.smtpConnections, timeoutMs: config.sequences.smtpTimeoutMs }),
+    mailer: () => mail.createMailer({ maxConnections: config.sequences.smtpConnections, maxMessages: config.sequences.smtpMaxMessages, timeoutMs: config.sequences.smtpTimeoutMs }),
     messages: new MessageBuilder({ templates, tokens, from: config.mail.from, publicUrl: config.publicUrl, messageIdDomain: `seq.${mail.messageIdDomain}` }),
     holder: config.scheduler.instanceId,
     sendingEnabled: config.mail.sendingEnabled,
