@@ -30,8 +30,9 @@ export interface Bus {
   /**
    * `curfew.events.user.deactivated` for `userId`. User deactivation is
    * built in another branch; the lead wires it at merge: inside the
-   * deactivating transaction through `recorder.record(trx, [userDeactivated(id)], now)`
-   * (preferred: never sent for a rolled-back change), or by calling this after its commit.
+   * deactivating transaction through `recorded = await recorder.record(trx, [userDeactivated(id)], now)`
+   * and `recorder.committed(recorded)` after the commit (preferred: never sent for a
+   * rolled-back change), or by calling this after its commit.
    */
   publishUserDeactivated(userId: number): Promise<void>;
 }
@@ -77,10 +78,9 @@ export function createBusParts(deps: { config: Config; clock: Clock; logger: Log
         subjectPrefix: config.bus.subjectPrefix,
         onPublished: metrics.countPublished,
       });
-      recorder.onCommit(() => publisher.wake());
+      recorder.listen(publisher);
       const publish = async (event: BusEvent) => {
-        await recorder.record(storage.db, [event], clock.now());
-        recorder.committed();
+        recorder.committed(await recorder.record(storage.db, [event], clock.now()));
       };
       const bus: Bus = {
         enabled: true,

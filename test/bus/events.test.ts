@@ -96,6 +96,24 @@ describe('revocation events on the bus', { skip: skip ?? false }, () => {
     assert.equal(await t.app.services.bus.pending(), before, 'no outbox row survived the rollback');
   });
 
+  it('the recorder claims a commit\'s rows at insert for the direct send, and only while the publisher can send', async () => {
+    const recorder = new OutboxRecorder();
+    let claimMs: number | undefined = 5000;
+    const committed: number[][] = [];
+    recorder.listen({ claimMs: () => claimMs, committed: (rows) => committed.push(rows.map((row) => row.id)) });
+    const now = Date.now();
+    const db = t.app.services.storage.db;
+    const claimed = await db.transaction().execute((trx) => recorder.record(trx, [sessionRevoked('direct-a', userId, 'logout')], now));
+    claimMs = undefined;
+    const unclaimed = await recorder.record(db, [sessionRevoked('direct-b', userId, 'logout')], now);
+    assert.equal(claimed.rows[0]?.claimed_until, now + 5000, 'claimed by this instance: no other poll takes it');
+    assert.equal(unclaimed.rows[0]?.claimed_until, null, 'left to a pass');
+    assert.equal(typeof claimed.rows[0]?.id, 'number');
+    recorder.committed(claimed);
+    assert.deepEqual(committed, [[claimed.rows[0]?.id]], 'the committed rows go to the publisher as recorded');
+    await db.deleteFrom('bus_outbox').where('id', 'in', [claimed.rows[0]?.id as number, unclaimed.rows[0]?.id as number]).execute();
+  });
+
   it('publishUserDeactivated (for the deactivation feature, wired at merge) publishes user.deactivated', async () => {
     await t.app.services.bus.publishUserDeactivated(userId);
     const event = await sink.next(`${prefix}.events.user.deactivated`);

@@ -5,43 +5,83 @@ import type { BusOutboxTable } from '../schema/bus.js';
 
 export type BusOutboxRow = Selectable<BusOutboxTable>;
 
+/** What one transaction recorded: its outbox rows, handed to the publisher once it committed. */
+export interface RecordedEvents {
+  readonly rows: readonly BusOutboxRow[];
+}
+
+const NOTHING: RecordedEvents = { rows: [] };
+
 /**
  * Writes bus events into `bus_outbox` inside the caller's transaction, so an
  * event exists exactly when its change committed. Repositories that change
- * sessions, revocation marks or keys take one (default: noEvents).
+ * sessions, revocation marks or keys take one (default: noEvents). The
+ * pattern: `const recorded = await db.transaction().execute(async (trx) => {
+ * ...; return events.record(trx, [event], now); }); events.committed(recorded);`
  */
 export interface EventRecorder {
-  /** Adds the events through `db` (a transaction or the plain handle). */
-  record(db: Kysely<Database>, events: readonly BusEvent[], now: number): Promise<void>;
-  /** Tells the publisher that a transaction holding events has committed. */
-  committed(): void;
+  /** Adds the events through `db` (a transaction or the plain handle); pass the result to committed() after the commit. */
+  record(db: Kysely<Database>, events: readonly BusEvent[], now: number): Promise<RecordedEvents>;
+  /** Tells the publisher that the transaction holding `recorded` has committed: it sends them now. */
+  committed(recorded: RecordedEvents): void;
 }
 
 /** The recorder when BUS_URL is unset: nothing is written. */
 export const noEvents: EventRecorder = {
-  async record() {},
+  async record() {
+    return NOTHING;
+  },
   committed() {},
 };
 
-/** The recorder when the bus is on: rows in `bus_outbox`, and a wake-up for the publisher. */
+/** The publisher's side of the recorder (src/bus/outbox-publisher.ts). */
+export interface CommitListener {
+  /**
+   * How long rows recorded now are claimed for sending right after their
+   * commit, or undefined when that send cannot happen (bus down, publisher
+   * stopped): such rows are left unclaimed for the publisher's pass.
+   */
+  claimMs(): number | undefined;
+  /** The rows of a transaction that committed. */
+  committed(rows: readonly BusOutboxRow[]): void;
+}
+
+const toRow = (row: BusOutboxRow): BusOutboxRow => ({ ...row, id: Number(row.id), created_at: Number(row.created_at), claimed_until: row.claimed_until === null ? null : Number(row.claimed_until) });
+
+/**
+ * The recorder when the bus is on: rows in `bus_outbox`, claimed at insert by
+ * this instance when it can send them at once, so the send after the commit
+ * needs no query (and no other instance's poll takes them meanwhile).
+ */
 export class OutboxRecorder implements EventRecorder {
-  private readonly listeners: Array<() => void> = [];
+  private listener: CommitListener | undefined;
 
-  async record(db: Kysely<Database>, events: readonly BusEvent[], now: number): Promise<void> {
-    if (events.length === 0) return;
-    await db
+  async record(db: Kysely<Database>, events: readonly BusEvent[], now: number): Promise<RecordedEvents> {
+    if (events.length === 0) return NOTHING;
+    const claimMs = this.listener?.claimMs();
+    const rows = await db
       .insertInto('bus_outbox')
-      .values(events.map((event) => ({ subject: event.subject, payload: JSON.stringify(event.payload), created_at: now })))
+      .values(
+        events.map((event) => ({
+          subject: event.subject,
+          payload: JSON.stringify(event.payload),
+          created_at: now,
+          claimed_until: claimMs === undefined ? null : now + claimMs,
+          attempts: claimMs === undefined ? 0 : 1,
+        })),
+      )
+      .returningAll()
       .execute();
+    return { rows: rows.map(toRow) };
   }
 
-  committed(): void {
-    for (const listener of this.listeners) listener();
+  committed(recorded: RecordedEvents): void {
+    if (recorded.rows.length > 0) this.listener?.committed(recorded.rows);
   }
 
-  /** Calls `listener` after every commit that recorded events. */
-  onCommit(listener: () => void): void {
-    this.listeners.push(listener);
+  /** Hands every committed transaction's rows to `listener` (one: the publisher). */
+  listen(listener: CommitListener): void {
+    this.listener = listener;
   }
 }
 
@@ -70,7 +110,7 @@ export class BusOutboxRepository {
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
       .returningAll()
       .execute();
-    return rows.map((row) => ({ ...row, id: Number(row.id), created_at: Number(row.created_at) })).sort((a, b) => a.id - b.id);
+    return rows.map(toRow).sort((a, b) => a.id - b.id);
   }
 
   /** Deletes published rows. */

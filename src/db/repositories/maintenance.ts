@@ -203,7 +203,7 @@ export class MaintenanceRepository {
    * reported in it), however many sessions there are.
    */
   async markEveryoneLoggedOut(notBefore: number, excludedUserIds: readonly number[], now: number, excludedRoles: readonly string[] = []): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const recorded = await this.db.transaction().execute(async (trx) => {
       const previous = await trx.selectFrom('revocation_marks').select('not_before').where('subject', '=', 'global').executeTakeFirst();
       const upsert = (subject: string, userId: number | null, value: number) =>
         trx
@@ -216,9 +216,9 @@ export class MaintenanceRepository {
         await upsert(`exempt:${userId}`, userId, notBefore);
       }
       await upsert('global', null, notBefore);
-      await this.events.record(trx, [sessionsRevokedAll(notBefore, excludedRoles, excludedUserIds)], now);
+      return this.events.record(trx, [sessionsRevokedAll(notBefore, excludedRoles, excludedUserIds)], now);
     });
-    this.events.committed();
+    this.events.committed(recorded);
   }
 
   /** Marks one user's live sessions revoked (admin logout); returns how many. */

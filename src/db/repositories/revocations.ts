@@ -62,7 +62,7 @@ export class RevocationsRepository {
    */
   async setNotBefore(userId: number | null, notBefore: number, now: number): Promise<void> {
     const subject = userId === null ? 'global' : `user:${userId}`;
-    await this.storage.db.transaction().execute(async (trx) => {
+    const recorded = await this.storage.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('revocation_marks')
         .values({ subject, user_id: userId, not_before: notBefore, recorded_at: now })
@@ -71,9 +71,9 @@ export class RevocationsRepository {
         )
         .execute();
       const event = userId === null ? sessionsRevokedAll(notBefore, [], []) : userLoggedOutEverywhere(userId, notBefore);
-      await this.events.record(trx, [event], now);
+      return this.events.record(trx, [event], now);
     });
-    this.events.committed();
+    this.events.committed(recorded);
   }
 
   /** The not-before time for a user (the later of global and per-user), or 0. */

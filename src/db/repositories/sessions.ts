@@ -65,7 +65,7 @@ export class SessionsRepository {
    * calls exactly one caller gets true and writes the revocation row.
    */
   async revoke(id: string, reason: string, now: number, viewExpiresAt: number): Promise<boolean> {
-    const done = await this.storage.db.transaction().execute(async (trx) => {
+    const recorded = await this.storage.db.transaction().execute(async (trx) => {
       // Tokens before the session: the same lock order as RefreshTokensRepository.rotate, so no deadlock.
       await trx
         .updateTable('refresh_tokens')
@@ -80,17 +80,17 @@ export class SessionsRepository {
         .where('revoked_at', 'is', null)
         .returning(['user_id'])
         .executeTakeFirst();
-      if (!revoked) return false;
+      if (!revoked) return undefined;
       await trx
         .insertInto('session_revocations')
         .values({ session_id: id, user_id: revoked.user_id, recorded_at: now, expires_at: viewExpiresAt })
         .onConflict((oc) => oc.column('session_id').doNothing())
         .execute();
-      await this.events.record(trx, [sessionRevoked(id, Number(revoked.user_id), reason)], now);
-      return true;
+      return this.events.record(trx, [sessionRevoked(id, Number(revoked.user_id), reason)], now);
     });
-    if (done) this.events.committed();
-    return done;
+    if (recorded === undefined) return false;
+    this.events.committed(recorded);
+    return true;
   }
 
   /**

@@ -42,12 +42,12 @@ export class SigningKeysRepository {
 
   /** Retires every current key and inserts `row` as the new current one, in one transaction. */
   async rotate(row: Insertable<SigningKeysTable>, now: number): Promise<void> {
-    await this.storage.db.transaction().execute(async (trx) => {
+    const recorded = await this.storage.db.transaction().execute(async (trx) => {
       await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
       await trx.insertInto('signing_keys').values(row).execute();
-      await this.events.record(trx, [keysRotated(row.kid)], now);
+      return this.events.record(trx, [keysRotated(row.kid)], now);
     });
-    this.events.committed();
+    this.events.committed(recorded);
   }
 
   /** Every key, retired ones too, oldest first (for re-encryption). */
