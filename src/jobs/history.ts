@@ -64,6 +64,23 @@ export interface RunDetail extends Omit<RunListItem, 'error'> {
   readonly params: Record<string, unknown> | null;
 }
 
+/** Who fired a run, in words: schedule/catch-up → scheduler, http → outside caller, cli → CLI. */
+export type FiredBy = 'scheduler' | 'outside caller' | 'CLI';
+
+export function firedBy(trigger: Trigger): FiredBy {
+  return trigger === 'http' ? 'outside caller' : trigger === 'cli' ? 'CLI' : 'scheduler';
+}
+
+/** The overview's "Last cron run at": the newest real (not dry, not missed) ledger row of any job. */
+export interface LastFired {
+  readonly at: number;
+  readonly job: string;
+  readonly runId: number;
+  readonly trigger: Trigger;
+  readonly firedBy: FiredBy;
+  readonly callerIp: string | null;
+}
+
 export interface RunPage {
   readonly runs: readonly RunListItem[];
   readonly nextCursor: string | null;
@@ -158,6 +175,18 @@ export class RunHistory {
       runs: page.map((row) => item(row, row.output_head, row.output_length === null ? null : Number(row.output_length))),
       nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ started_at: last.started_at, id: Number(last.id) }) : null,
     };
+  }
+
+  /** The newest row a trigger fired for real, of any job (`schedule-run` included); null on an empty ledger. */
+  async lastFired(): Promise<LastFired | null> {
+    const row = await this.ledger.lastFired();
+    if (row === undefined) return null;
+    return { at: row.started_at, job: row.job, runId: Number(row.id), trigger: row.trigger, firedBy: firedBy(row.trigger), callerIp: row.caller_ip };
+  }
+
+  /** Slots recorded `missed` at or after `since` (the overview's backlog of jobs' missed slots). */
+  missedSince(since: number): Promise<number> {
+    return this.ledger.countMissedSince(since);
   }
 
   /**
