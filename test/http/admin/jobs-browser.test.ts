@@ -110,14 +110,18 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
 
   it('shows "Cron is late" when a job\'s last run is older than its threshold, and the last cron run', async () => {
     const threeHoursAgo = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
-    await insertPastRun(t.app.services.storage, { job: 'check-inactive-users', status: 'ok', startedAt: threeHoursAgo, durationMs: 40 });
     await page.goto(`${t.url}/admin/`);
+    await page.locator('#updated-at', { hasText: /UTC/ }).waitFor();
+    assert.equal(await page.locator('#late-banner').isVisible(), false, 'nothing is late yet');
+    await page.evaluate(() => { (globalThis as unknown as { stayed: boolean }).stayed = true; });
+    await insertPastRun(t.app.services.storage, { job: 'check-inactive-users', status: 'ok', startedAt: threeHoursAgo, durationMs: 40 });
     const banner = page.locator('#late-banner');
-    await banner.waitFor();
+    await banner.waitFor({ timeout: 15_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, 'the overview refreshed itself, no reload');
     assert.match(await banner.innerText(), /Cron is late/);
     assert.match(await banner.innerText(), /check-inactive-users is late by/);
     assert.match(await page.locator('#last-run-at').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
-    assert.match(await page.locator('#last-run-who').innerText(), /fired by/);
+    assert.match(await page.locator('#last-run-who').innerText(), /console-echo, fired by an outside caller \(http\) from 127\.0\.0\.1/);
     await screenshots(page, 'overview');
     await assertNoSecrets(page, 'overview');
   });
@@ -135,6 +139,8 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.match(await page.locator('#run-facts').innerText(), /console-fails/);
     await screenshots(page, 'run-failed');
     await assertNoSecrets(page, 'run detail');
+    await page.goto(`${t.url}/admin/`);
+    await page.locator('#failing-list li', { hasText: /console-fails — 1 failure in a row: the disk is on fire/ }).waitFor();
   });
 
   it('draws the duration chart per job with failures marked', async () => {
@@ -155,6 +161,23 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.equal(await chart.locator('.u-legend .u-series').count(), jobsWithRuns.size + 2);
     await screenshots(page, 'runs');
     await assertNoSecrets(page, 'runs');
+  });
+
+  it('pages the history: "Older runs" goes on from the last row, "Newest runs" back', async () => {
+    const base = Date.now() - 2 * 86_400_000;
+    for (let i = 0; i < 55; i += 1) await insertPastRun(t.app.services.storage, { job: 'console-echo', status: 'ok', startedAt: base + i * 60_000, durationMs: 5 });
+    await page.goto(`${t.url}/admin/runs/?job=console-echo`);
+    const rows = page.locator('#runs-table tbody tr');
+    await page.locator('#older:not([hidden])').waitFor();
+    assert.equal(await rows.count(), 50);
+    const firstPage = new Set(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { runId: string } }).dataset.runId)));
+    await page.locator('#older').click();
+    await page.locator('#newest:not([hidden])').waitFor();
+    await rows.first().waitFor();
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { runId: string } }).dataset.runId));
+    assert.ok(secondPage.length > 0 && secondPage.every((id) => !firstPage.has(id)), 'the next page holds other runs');
+    assert.match(await page.locator('#live-note').innerText(), /older page/);
+    assert.equal(await page.locator('#f-job').inputValue(), 'console-echo', 'the filter stays');
   });
 
   it('answers junk filters with a 400 page and a notice, never a 500', async () => {
