@@ -180,6 +180,23 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.equal(await page.locator('#f-job').inputValue(), 'console-echo', 'the filter stays');
   });
 
+  it('truncates a huge output in the list and pages it in the run detail', async () => {
+    const output = Array.from({ length: 1000 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n');
+    const id = await insertPastRun(t.app.services.storage, { job: 'console-echo', status: 'ok', startedAt: Date.now() - 1000, durationMs: 9, output });
+    await page.goto(`${t.url}/admin/runs/?job=console-echo`);
+    const preview = page.locator(`#runs-table tr[data-run-id="${id}"] .preview`);
+    await preview.waitFor();
+    const shown = await preview.innerText();
+    assert.ok(shown.length < output.length / 4 && shown.endsWith('…'), `the list shows a preview (${shown.length} characters)`);
+    await page.goto(`${t.url}/admin/runs/${id}/`);
+    await page.locator('#output-range', { hasText: `Characters 1–4000 of ${output.length}.` }).waitFor();
+    assert.match(await page.locator('#run-output').innerText(), /^line 0000/);
+    await page.getByRole('button', { name: 'Next part' }).click();
+    await page.locator('#output-range', { hasText: `Characters 4001–8000 of ${output.length}.` }).waitFor();
+    await page.getByRole('button', { name: 'Previous part' }).click();
+    await page.locator('#output-range', { hasText: 'Characters 1–4000' }).waitFor();
+  });
+
   it('answers junk filters with a 400 page and a notice, never a 500', async () => {
     const junk = ['status=bogus', 'job=%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'trigger=cron', 'from=yesterday', 'to=2026-13-45T99:99', 'cursor=%21%21%21', 'from=2026-01-02T00:00&to=2026-01-01T00:00', 'job=a&job=b'];
     for (const query of junk) {
