@@ -6,6 +6,7 @@ import type { TestApp } from '../../helpers/app.js';
 import { HttpClient } from '../../helpers/http.js';
 import { insertPastRun } from '../../helpers/ledger.js';
 import { describeIfAvailable } from '../../helpers/postgres-only.js';
+import { eventually } from '../../helpers/processes.js';
 import { ADMIN, CRON_SECRET, MEMBER, assertNoSecrets, chromiumMissing, consoleContext, launchChromium, screenshots, signIn, startConsoleApp } from './support.js';
 
 interface StatusJob {
@@ -30,7 +31,9 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
   const jobRow = (name: string) => page.locator(`#jobs-table tr[data-job="${name}"]`);
 
   before(async () => {
-    t = await startConsoleApp();
+    // logout-all-users enabled, sparing admins, so the console's own session survives its Run now.
+    // background: the revocation view refreshes (~1 s), as on a real server.
+    t = await startConsoleApp({ background: true, env: { JOB_LOGOUT_ALL_USERS_ENABLED: 'true', JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES: 'admin' } });
     await createUser(t, { ...ADMIN, role: 'admin' });
     await createUser(t, MEMBER);
     browser = await launchChromium();
@@ -91,6 +94,12 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('#notice', { hasText: /Not run/ }).waitFor();
     assert.equal((await member.get('/api/v1/me/')).status, 200, 'cancelled: nobody was logged out');
+
+    await jobRow('logout-all-users').getByRole('button', { name: 'Run now: logout-all-users' }).click();
+    await dialog.getByRole('button', { name: 'Run it for real' }).click();
+    await page.locator('#notice', { hasText: /Run of logout-all-users: ok .*revoked 1\b/ }).waitFor();
+    await eventually(async () => (await member.get('/api/v1/me/')).status === 401, "the member's session is refused");
+    assert.equal(await page.evaluate(async () => (await fetch('/api/v1/me/')).status), 200, 'the admin (role excluded) is still signed in');
   });
 
   it('pauses a job from the page (/cron/status reports it paused) and resumes it', async () => {
@@ -121,7 +130,7 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.match(await banner.innerText(), /Cron is late/);
     assert.match(await banner.innerText(), /check-inactive-users is late by/);
     assert.match(await page.locator('#last-run-at').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
-    assert.match(await page.locator('#last-run-who').innerText(), /console-echo, fired by an outside caller \(http\) from 127\.0\.0\.1/);
+    assert.match(await page.locator('#last-run-who').innerText(), /logout-all-users, fired by an outside caller \(http\) from 127\.0\.0\.1/);
     await screenshots(page, 'overview');
     await assertNoSecrets(page, 'overview');
   });
