@@ -90,6 +90,29 @@ describeIfAvailable('the console to a signed-out visitor and to a non-admin, in 
     assert.deepEqual(cspViolations, []);
   });
 
+  it('works from the keyboard: sign in with Enter, open a dialog with Enter, close it with Escape', async () => {
+    await context.clearCookies();
+    await page.goto(`${t.url}/admin/jobs/`);
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(ADMIN.email);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id), 'password');
+    await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press('Enter');
+    const pause = page.getByRole('button', { name: 'Pause: console-echo' });
+    await pause.waitFor();
+    await pause.focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Reason (optional)').waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id), 'confirm-reason', 'focus moves into the dialog');
+    await page.keyboard.press('Escape');
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+    assert.equal(await pause.evaluate((node) => node === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement), true, 'focus returns to the button');
+    assert.equal((await pageFetch(page, 'GET', '/cron/status')).status, 200);
+    const jobs = ((await pageFetch(page, 'GET', '/cron/status')).body as { jobs: Array<{ job: string; paused: boolean }> }).jobs;
+    assert.equal(jobs.find((job) => job.job === 'console-echo')?.paused, false, 'Escape cancelled the pause');
+  });
+
   it('renews an expired access token by itself: the admin stays signed in and the page loads its data', async () => {
     await signIn(page, t, ADMIN);
     clock.advance((t.app.config.auth.accessTtlSeconds + 60) * 1000);
