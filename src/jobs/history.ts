@@ -64,10 +64,16 @@ export interface RunDetail extends Omit<RunListItem, 'error'> {
   readonly params: Record<string, unknown> | null;
 }
 
-/** Who fired a run, in words: schedule/catch-up → scheduler, http → outside caller, cli → CLI. */
+/** Who fired a run, in words. */
 export type FiredBy = 'scheduler' | 'outside caller' | 'CLI';
 
-export function firedBy(trigger: Trigger): FiredBy {
+/**
+ * schedule → scheduler, http → outside caller, cli → CLI; catch-up →
+ * scheduler, unless the row carries a request id: then an outside caller's
+ * `/cron/run` caught the slot up (the in-process scheduler has no request).
+ */
+export function firedBy(trigger: Trigger, requestId: string | null = null): FiredBy {
+  if (trigger === 'catch-up') return requestId === null ? 'scheduler' : 'outside caller';
   return trigger === 'http' ? 'outside caller' : trigger === 'cli' ? 'CLI' : 'scheduler';
 }
 
@@ -181,7 +187,7 @@ export class RunHistory {
   async lastFired(): Promise<LastFired | null> {
     const row = await this.ledger.lastFired();
     if (row === undefined) return null;
-    return { at: row.started_at, job: row.job, runId: Number(row.id), trigger: row.trigger, firedBy: firedBy(row.trigger), callerIp: row.caller_ip };
+    return { at: row.started_at, job: row.job, runId: Number(row.id), trigger: row.trigger, firedBy: firedBy(row.trigger, row.request_id), callerIp: row.caller_ip };
   }
 
   /** Slots recorded `missed` at or after `since` (the overview's backlog of jobs' missed slots). */

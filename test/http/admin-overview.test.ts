@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../../src/clock.js';
 import { defineJob } from '../../src/jobs/define.js';
+import { firedBy } from '../../src/jobs/history.js';
 import type { DefaultJobsService } from '../../src/jobs/service.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
@@ -59,10 +60,17 @@ describe('admin overview: last cron run and who fired it, late/failing/paused jo
 
   it('last_cron_run follows the newest real run: outside caller, CLI, scheduler; a dry run does not count', async () => {
     clock.advance(5000);
-    const due = await jobs.runDue('http', { ip: '203.0.113.5' });
+    // /cron/run: every job at once, the daily ones as catch-up (their 00:00 slot is 10 h old); all carry the request.
+    const due = await jobs.runDue('http', { ip: '203.0.113.5', requestId: 'req-1' });
     assert.equal(due.busy, false);
     let last = (await overview()).last_cron_run;
-    assert.deepEqual([last?.trigger, last?.fired_by, last?.caller_ip, last?.at], ['http', 'outside caller', '203.0.113.5', new Date(START + 5000).toISOString()]);
+    assert.deepEqual([last?.fired_by, last?.caller_ip, last?.at], ['outside caller', '203.0.113.5', new Date(START + 5000).toISOString()]);
+    assert.ok(['http', 'catch-up'].includes(last?.trigger ?? ''), last?.trigger);
+
+    clock.advance(1000);
+    const outside = await jobs.runJob('test-ok', { dryRun: false, trigger: 'http', caller: { ip: '203.0.113.6', requestId: 'req-2' } });
+    last = (await overview()).last_cron_run;
+    assert.deepEqual([last?.job, last?.run_id, last?.trigger, last?.fired_by, last?.caller_ip], ['test-ok', outside.id, 'http', 'outside caller', '203.0.113.6']);
 
     clock.advance(1000);
     const cli = await jobs.runJob('test-ok', { dryRun: false, trigger: 'cli', caller: {} });
@@ -104,7 +112,7 @@ describe('admin overview: last cron run and who fired it, late/failing/paused jo
     const late = body.late_jobs.find((job) => job.job === 'test-ok');
     assert.ok(late, JSON.stringify(body.late_jobs));
     assert.equal(late.late_after_seconds, 600);
-    assert.equal(late.late_by_seconds, 67, 'last success: the 10:06 slot, run at 10:06:07; now 10:17:07; threshold 10:16:00');
+    assert.equal(late.late_by_seconds, 68, 'last success: the 10:06 slot, run at 10:06:08; now 10:17:08; threshold 10:16:00');
     assert.ok(!body.late_jobs.some((job) => job.job === 'test-fail'), 'a disabled job is never late');
     clock.advance(25 * 3_600_000);
     assert.equal((await overview()).backlog.missed_slots_24h, 0, 'older than 24 h');
@@ -121,12 +129,19 @@ describe('admin overview: last cron run and who fired it, late/failing/paused jo
     await connection.close();
   });
 
+  it('fired_by: schedule → scheduler, http → outside caller, cli → CLI, catch-up by who carried a request', () => {
+    assert.deepEqual(
+      [firedBy('schedule'), firedBy('http'), firedBy('cli'), firedBy('catch-up'), firedBy('catch-up', 'req-9')],
+      ['scheduler', 'outside caller', 'CLI', 'scheduler', 'outside caller'],
+    );
+  });
+
   it('admins only', async () => {
     const user = await loggedInClient(t, 'ann@example.com', PASSWORD);
     const forbidden = await user.get<ErrorBody>('/api/v1/admin/overview/');
     assert.equal(forbidden.status, 403);
     assert.equal(forbidden.body.error.code, 'FORBIDDEN');
     assert.equal((await new HttpClient(t.url).get('/api/v1/admin/overview/')).status, 401);
-    assert.equal((await (await admin()).get('/api/v1/admin/overview/?x=1')).status, 200, 'no query parameters to misread');
+    assert.equal((await (await admin()).get('/api/v1/admin/overview/?x=1')).status, 400, 'it takes no query parameters');
   });
 });

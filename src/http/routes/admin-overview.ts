@@ -63,7 +63,8 @@ export const adminOverviewRoutes: RouteModule = (app, ctx) => {
         tags: ['admin'],
         summary: 'The console overview: last cron run, late/failing/paused jobs, backlog, online users, live sessions, unknown sends',
         security: [{ cookieAuth: [] }],
-        response: { 200: overviewSchema, 401: errorBodySchema, 403: errorBodySchema },
+        querystring: { type: 'object', properties: {}, additionalProperties: false },
+        response: { 200: overviewSchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema },
       },
     },
     async () => {
