@@ -138,7 +138,14 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
   it('opens a failed run from the history and shows its error and stack', async () => {
     const run = await t.app.services.jobs.runJob('console-fails', { dryRun: false, trigger: 'cli', caller: {} });
     assert.equal(run.status, 'failed');
-    await page.goto(`${t.url}/admin/runs/?status=failed`);
+    await page.goto(`${t.url}/admin/runs/`);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('From (UTC)').fill(new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=failed/);
+    await page.locator(`#runs-table tr[data-run-id="${run.id}"]`).waitFor();
+    const statuses = await page.locator('#runs-table tbody tr .badge').allInnerTexts();
+    assert.ok(statuses.length > 0 && statuses.every((status) => status === 'failed'), statuses.join());
     await page.getByRole('link', { name: `#${run.id}` }).click();
     await page.waitForURL(`**/admin/runs/${run.id}/`);
     const error = page.locator('#run-error');
