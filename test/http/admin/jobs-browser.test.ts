@@ -133,6 +133,8 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.match(await page.locator('#last-run-who').innerText(), /logout-all-users, fired by an outside caller \(http\) from 127\.0\.0\.1/);
     await screenshots(page, 'overview');
     await assertNoSecrets(page, 'overview');
+    await page.goto(`${t.url}/admin/jobs/`);
+    await jobRow('check-inactive-users').locator('.badge.late', { hasText: /late 2 h \d+ min/ }).waitFor();
   });
 
   it('opens a failed run from the history and shows its error and stack', async () => {
