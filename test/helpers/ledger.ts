@@ -62,6 +62,8 @@ export interface PastRun {
   readonly trigger?: 'schedule' | 'http' | 'cli' | 'catch-up';
   readonly counts?: Readonly<Record<string, number>>;
   readonly error?: string;
+  /** The run's output (default none). */
+  readonly output?: string;
   readonly instanceId?: string;
 }
 
@@ -81,7 +83,7 @@ export async function insertPastRun(storage: Storage, run: PastRun): Promise<num
       finished_at: run.startedAt + run.durationMs,
       duration_ms: run.durationMs,
       counts: JSON.stringify(run.counts ?? {}),
-      output: null,
+      output: run.output ?? null,
       error: run.error ?? null,
       caller_ip: null,
       user_agent: null,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { TestClock } from '../../../src/clock.js';
 import { createUser } from '../../auth/support.js';
 import type { TestApp } from '../../helpers/app.js';
 import { describeIfAvailable } from '../../helpers/postgres-only.js';
@@ -18,8 +19,11 @@ describeIfAvailable('the console to a signed-out visitor and to a non-admin, in 
   let external: string[];
   let cspViolations: string[];
 
+  // Moved past the access token's lifetime in the last test.
+  const clock = new TestClock(Date.now());
+
   before(async () => {
-    t = await startConsoleApp();
+    t = await startConsoleApp({ clock });
     await createUser(t, { ...ADMIN, role: 'admin' });
     await createUser(t, MEMBER);
     browser = await launchChromium();
@@ -84,5 +88,42 @@ describeIfAvailable('the console to a signed-out visitor and to a non-admin, in 
     }
     assert.deepEqual(external, []);
     assert.deepEqual(cspViolations, []);
+  });
+
+  it('works from the keyboard: sign in with Enter, open a dialog with Enter, close it with Escape', async () => {
+    await context.clearCookies();
+    await page.goto(`${t.url}/admin/jobs/`);
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(ADMIN.email);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id), 'password');
+    await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press('Enter');
+    const pause = page.getByRole('button', { name: 'Pause: console-echo' });
+    await pause.waitFor();
+    await pause.focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Reason (optional)').waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id), 'confirm-reason', 'focus moves into the dialog');
+    await page.keyboard.press('Escape');
+    await page.locator('#confirm').waitFor({ state: 'hidden' });
+    assert.equal(await pause.evaluate((node) => node === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement), true, 'focus returns to the button');
+    assert.equal((await pageFetch(page, 'GET', '/cron/status')).status, 200);
+    const jobs = ((await pageFetch(page, 'GET', '/cron/status')).body as { jobs: Array<{ job: string; paused: boolean }> }).jobs;
+    assert.equal(jobs.find((job) => job.job === 'console-echo')?.paused, false, 'Escape cancelled the pause');
+  });
+
+  it('renews an expired access token by itself: the admin stays signed in and the page loads its data', async () => {
+    await signIn(page, t, ADMIN);
+    clock.advance((t.app.config.auth.accessTtlSeconds + 60) * 1000);
+    assert.equal((await pageFetch(page, 'GET', '/api/v1/me/')).status, 401, 'the access cookie is expired for the server');
+    await page.goto(`${t.url}/admin/jobs/`);
+    await page.locator('#jobs-table tbody tr').first().waitFor();
+    assert.equal((await pageFetch(page, 'GET', '/api/v1/me/')).status, 200, 'the page renewed the session');
+
+    // And a page already open renews it on its next API call.
+    clock.advance((t.app.config.auth.accessTtlSeconds + 60) * 1000);
+    await page.locator('#jobs-table tr[data-job="console-echo"]').getByRole('button', { name: 'Dry run: console-echo' }).click();
+    await page.locator('#notice', { hasText: /Dry run of console-echo: ok/ }).waitFor();
   });
 });

@@ -6,6 +6,7 @@ import type { TestApp } from '../../helpers/app.js';
 import { HttpClient } from '../../helpers/http.js';
 import { insertPastRun } from '../../helpers/ledger.js';
 import { describeIfAvailable } from '../../helpers/postgres-only.js';
+import { eventually } from '../../helpers/processes.js';
 import { ADMIN, CRON_SECRET, MEMBER, assertNoSecrets, chromiumMissing, consoleContext, launchChromium, screenshots, signIn, startConsoleApp } from './support.js';
 
 interface StatusJob {
@@ -30,7 +31,9 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
   const jobRow = (name: string) => page.locator(`#jobs-table tr[data-job="${name}"]`);
 
   before(async () => {
-    t = await startConsoleApp();
+    // logout-all-users enabled, sparing admins, so the console's own session survives its Run now.
+    // background: the revocation view refreshes (~1 s), as on a real server.
+    t = await startConsoleApp({ background: true, env: { JOB_LOGOUT_ALL_USERS_ENABLED: 'true', JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES: 'admin' } });
     await createUser(t, { ...ADMIN, role: 'admin' });
     await createUser(t, MEMBER);
     browser = await launchChromium();
@@ -91,6 +94,12 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('#notice', { hasText: /Not run/ }).waitFor();
     assert.equal((await member.get('/api/v1/me/')).status, 200, 'cancelled: nobody was logged out');
+
+    await jobRow('logout-all-users').getByRole('button', { name: 'Run now: logout-all-users' }).click();
+    await dialog.getByRole('button', { name: 'Run it for real' }).click();
+    await page.locator('#notice', { hasText: /Run of logout-all-users: ok .*revoked 1\b/ }).waitFor();
+    await eventually(async () => (await member.get('/api/v1/me/')).status === 401, "the member's session is refused");
+    assert.equal(await page.evaluate(async () => (await fetch('/api/v1/me/')).status), 200, 'the admin (role excluded) is still signed in');
   });
 
   it('pauses a job from the page (/cron/status reports it paused) and resumes it', async () => {
@@ -110,22 +119,35 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
 
   it('shows "Cron is late" when a job\'s last run is older than its threshold, and the last cron run', async () => {
     const threeHoursAgo = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
-    await insertPastRun(t.app.services.storage, { job: 'check-inactive-users', status: 'ok', startedAt: threeHoursAgo, durationMs: 40 });
     await page.goto(`${t.url}/admin/`);
+    await page.locator('#updated-at', { hasText: /UTC/ }).waitFor();
+    assert.equal(await page.locator('#late-banner').isVisible(), false, 'nothing is late yet');
+    await page.evaluate(() => { (globalThis as unknown as { stayed: boolean }).stayed = true; });
+    await insertPastRun(t.app.services.storage, { job: 'check-inactive-users', status: 'ok', startedAt: threeHoursAgo, durationMs: 40 });
     const banner = page.locator('#late-banner');
-    await banner.waitFor();
+    await banner.waitFor({ timeout: 15_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, 'the overview refreshed itself, no reload');
     assert.match(await banner.innerText(), /Cron is late/);
     assert.match(await banner.innerText(), /check-inactive-users is late by/);
     assert.match(await page.locator('#last-run-at').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
-    assert.match(await page.locator('#last-run-who').innerText(), /fired by/);
+    assert.match(await page.locator('#last-run-who').innerText(), /logout-all-users, fired by an outside caller \(http\) from 127\.0\.0\.1/);
     await screenshots(page, 'overview');
     await assertNoSecrets(page, 'overview');
+    await page.goto(`${t.url}/admin/jobs/`);
+    await jobRow('check-inactive-users').locator('.badge.late', { hasText: /late 2 h \d+ min/ }).waitFor();
   });
 
   it('opens a failed run from the history and shows its error and stack', async () => {
     const run = await t.app.services.jobs.runJob('console-fails', { dryRun: false, trigger: 'cli', caller: {} });
     assert.equal(run.status, 'failed');
-    await page.goto(`${t.url}/admin/runs/?status=failed`);
+    await page.goto(`${t.url}/admin/runs/`);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('From (UTC)').fill(new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=failed/);
+    await page.locator(`#runs-table tr[data-run-id="${run.id}"]`).waitFor();
+    const statuses = await page.locator('#runs-table tbody tr .badge').allInnerTexts();
+    assert.ok(statuses.length > 0 && statuses.every((status) => status === 'failed'), statuses.join());
     await page.getByRole('link', { name: `#${run.id}` }).click();
     await page.waitForURL(`**/admin/runs/${run.id}/`);
     const error = page.locator('#run-error');
@@ -135,6 +157,8 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.match(await page.locator('#run-facts').innerText(), /console-fails/);
     await screenshots(page, 'run-failed');
     await assertNoSecrets(page, 'run detail');
+    await page.goto(`${t.url}/admin/`);
+    await page.locator('#failing-list li', { hasText: /console-fails — 1 failure in a row: the disk is on fire/ }).waitFor();
   });
 
   it('draws the duration chart per job with failures marked', async () => {
@@ -155,6 +179,40 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.equal(await chart.locator('.u-legend .u-series').count(), jobsWithRuns.size + 2);
     await screenshots(page, 'runs');
     await assertNoSecrets(page, 'runs');
+  });
+
+  it('pages the history: "Older runs" goes on from the last row, "Newest runs" back', async () => {
+    const base = Date.now() - 2 * 86_400_000;
+    for (let i = 0; i < 55; i += 1) await insertPastRun(t.app.services.storage, { job: 'console-echo', status: 'ok', startedAt: base + i * 60_000, durationMs: 5 });
+    await page.goto(`${t.url}/admin/runs/?job=console-echo`);
+    const rows = page.locator('#runs-table tbody tr');
+    await page.locator('#older:not([hidden])').waitFor();
+    assert.equal(await rows.count(), 50);
+    const firstPage = new Set(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { runId: string } }).dataset.runId)));
+    await page.locator('#older').click();
+    await page.locator('#newest:not([hidden])').waitFor();
+    await rows.first().waitFor();
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { runId: string } }).dataset.runId));
+    assert.ok(secondPage.length > 0 && secondPage.every((id) => !firstPage.has(id)), 'the next page holds other runs');
+    assert.match(await page.locator('#live-note').innerText(), /older page/);
+    assert.equal(await page.locator('#f-job').inputValue(), 'console-echo', 'the filter stays');
+  });
+
+  it('truncates a huge output in the list and pages it in the run detail', async () => {
+    const output = Array.from({ length: 1000 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n');
+    const id = await insertPastRun(t.app.services.storage, { job: 'console-echo', status: 'ok', startedAt: Date.now() - 1000, durationMs: 9, output });
+    await page.goto(`${t.url}/admin/runs/?job=console-echo`);
+    const preview = page.locator(`#runs-table tr[data-run-id="${id}"] .preview`);
+    await preview.waitFor();
+    const shown = await preview.innerText();
+    assert.ok(shown.length < output.length / 4 && shown.endsWith('…'), `the list shows a preview (${shown.length} characters)`);
+    await page.goto(`${t.url}/admin/runs/${id}/`);
+    await page.locator('#output-range', { hasText: `Characters 1–4000 of ${output.length}.` }).waitFor();
+    assert.match(await page.locator('#run-output').innerText(), /^line 0000/);
+    await page.getByRole('button', { name: 'Next part' }).click();
+    await page.locator('#output-range', { hasText: `Characters 4001–8000 of ${output.length}.` }).waitFor();
+    await page.getByRole('button', { name: 'Previous part' }).click();
+    await page.locator('#output-range', { hasText: 'Characters 1–4000' }).waitFor();
   });
 
   it('answers junk filters with a 400 page and a notice, never a 500', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createUser, loggedInClient } from '../../auth/support.js';
 import { TEST_SECRET_KEY, type TestApp } from '../../helpers/app.js';
 import { testEngine } from '../../helpers/database.js';
@@ -75,6 +76,19 @@ describe(`the console's pages over HTTP on ${testEngine()}`, () => {
     assert.equal(fine.status, 200);
     assert.match(fine.text, /data-from="2026-01-01T00:00:00.000Z"/);
     assert.match(fine.text, /<option selected>console-echo<\/option>/);
+  });
+
+  it('answers generated filter values with 200 or 400, never a 5xx (seeded)', async () => {
+    const value = fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('ok', 'failed', 'http', 'console-echo', '2026-01-01T00:00', '2026-01-01T00:00:00Z', ''));
+    const query = fc.dictionary(fc.constantFrom('job', 'status', 'trigger', 'from', 'to', 'cursor', 'limit', 'q', 'x'), value, { maxKeys: 5 });
+    const samples = fc.sample(query, { seed: 20261130, numRuns: 120 });
+    for (const sample of samples) {
+      const search = new URLSearchParams(sample).toString();
+      for (const path of ['/admin/runs/', '/admin/users/']) {
+        const response = await admin.get(`${path}?${search}`);
+        assert.ok(response.status === 200 || response.status === 400, `${path}?${search}: ${response.status}`);
+      }
+    }
   });
 
   it('escapes what it echoes from the query and never shows a configured secret', async () => {

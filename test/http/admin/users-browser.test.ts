@@ -6,6 +6,7 @@ import type { TestApp } from '../../helpers/app.js';
 import { HttpClient } from '../../helpers/http.js';
 import { describeIfAvailable } from '../../helpers/postgres-only.js';
 import { eventually } from '../../helpers/processes.js';
+import { openTab } from '../../presence/support.js';
 import { ADMIN, MEMBER, assertNoSecrets, chromiumMissing, consoleContext, launchChromium, pageFetch, screenshots, signIn, startConsoleApp } from './support.js';
 
 /** The member signed in from a device: a client with its own cookies, and its session id. */
@@ -39,7 +40,7 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
   });
 
   it('finds a user by e-mail and shows online users and the auth tables', async () => {
-    await device(t, 'Warmup Browser');
+    const tab = await openTab(t.url, (await device(t, 'Warmup Browser')).http);
     await page.goto(`${t.url}/admin/users/?q=member`);
     const row = page.locator(`#users-table tr[data-user-id="${memberId}"]`);
     await row.waitFor();
@@ -47,9 +48,10 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
     assert.equal(await page.locator('#users-table tbody tr').count(), 1, 'only the matching user');
     await page.locator('#health-table tbody tr').first().waitFor();
     assert.ok((await page.locator('#health-table tbody tr').count()) > 0);
-    await page.locator('#online-list li, #online-none:not([hidden])').first().waitFor();
+    await page.locator(`#online-list li[data-user-id="${memberId}"]`, { hasText: MEMBER.email }).waitFor();
     await screenshots(page, 'users');
     await assertNoSecrets(page, 'users');
+    tab.socket.close();
   });
 
   it("revokes one of a user's sessions from the page: that device's API calls are refused", async () => {
@@ -57,7 +59,7 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
     const phone = await device(t, 'Phone Safari');
     assert.equal(await me(laptop.http), 200);
     await page.goto(`${t.url}/admin/users/?q=member`);
-    await page.getByRole('link', { name: MEMBER.email }).click();
+    await page.locator('#users-table').getByRole('link', { name: MEMBER.email }).click();
     await page.waitForURL(`**/admin/users/${memberId}/`);
     const laptopRow = page.locator(`#sessions-table tr[data-session-id="${laptop.sessionId}"]`);
     await laptopRow.waitFor();

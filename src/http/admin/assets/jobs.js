@@ -22,7 +22,11 @@ async function runJob(job, dryRun) {
       const dry = (await api('POST', jobPath(job.job, 'run'), { dry_run: true })).run;
       const answer = await confirmAction({
         title: `Run ${job.job} now?`,
-        body: [`A dry run just counted what it would do: ${counts(dry.counts)}.`, 'This cannot be undone: every signed-in user will have to sign in again.'],
+        body: [
+          `A dry run just counted what it would do: ${counts(dry.counts)}.`,
+          'This cannot be undone: every signed-in user will have to sign in again.',
+          job.enabled ? null : `${job.job} is disabled in the configuration: the server will refuse a real run until it is enabled.`,
+        ].filter(Boolean),
         confirmLabel: 'Run it for real',
         danger: true,
       });
