@@ -29,7 +29,7 @@ export interface SimOptions {
   readonly start?: number;
   /** Inject faults (default true). */
   readonly faults?: boolean;
-  /** How often each instance's alert monitor checks lateness (default 10 min of virtual time). */
+  /** How often each instance's alert monitor checks lateness (default 30 min of virtual time; a check reads status() of every job). */
   readonly alertIntervalMs?: number;
 }
 
@@ -105,7 +105,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const world = new World(start);
   const recorder = new BodyRecorder(world);
   const alerts = new AlertRecorder(() => world.now);
-  const alertIntervalMs = options.alertIntervalMs ?? 10 * MIN;
+  const alertIntervalMs = options.alertIntervalMs ?? 30 * MIN;
   const silences: Array<{ instance: string; from: number; to: number; kind: 'crash' | 'pause' }> = [];
   const slots: Array<SimInstance | undefined> = [];
   let incarnations = 0;

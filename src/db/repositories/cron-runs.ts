@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
 import type { CronRunsTable } from '../schema/scheduler.js';
 
@@ -63,6 +63,14 @@ export type CronRunDetailRow = Omit<CronRunRow, 'output'> & {
   readonly output_slice: string | null;
   readonly output_length: number | null;
 };
+
+/**
+ * `started_at` as an expression no index serves (unary plus, raw SQL: Kysely has no way to say it), so
+ * abandonRunning's `started_at <= ?` cannot steer SQLite to the (job, started_at) index. That plan walked
+ * every past run of the job on every run (12 ms at 100 000 rows, found by the 30-day simulation); the
+ * (job, status) index finds the few `running` rows directly (0.03 ms).
+ */
+const startedAt = sql<number>`+${sql.ref('started_at')}`;
 
 /** Data access for the run ledger `cron_runs`. */
 export class CronRunsRepository {
@@ -180,7 +188,7 @@ export class CronRunsRepository {
       .where('job', '=', job)
       .where('status', '=', 'running')
       .where('id', '!=', exceptId)
-      .where((eb) => (holder === undefined ? eb('started_at', '<=', staleBefore) : eb.or([eb('instance_id', '=', holder), eb('started_at', '<=', staleBefore)])))
+      .where((eb) => (holder === undefined ? eb(startedAt, '<=', staleBefore) : eb.or([eb('instance_id', '=', holder), eb(startedAt, '<=', staleBefore)])))
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
