@@ -52,6 +52,8 @@ export function createSequences(options: CreateSequencesOptions): Sequences {
     holder: config.scheduler.instanceId,
     sendingEnabled: config.mail.sendingEnabled,
     batchSize: config.sequences.batchSize,
+    // Four messages per pooled connection: one on the wire, the next ones built and waiting.
+    concurrency: config.sequences.smtpConnections * 4,
     maxPerTick: config.sequences.tickLimit,
     leaseMs: config.sequences.sendLeaseMs,
     secrets: mail.secrets,

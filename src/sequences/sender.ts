@@ -1,26 +1,19 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Storage } from '../db/database.js';
 import { MailSuppressionsRepository } from '../db/repositories/mail-suppressions.js';
 import { SequenceEnrollmentsRepository } from '../db/repositories/sequence-enrollments.js';
 import { SequenceSendsRepository, type SendDetails } from '../db/repositories/sequence-sends.js';
-import { transaction } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { describeMailError } from '../mail/describe-error.js';
 import { DeliveryError, deliveryOutcome, type Mailer } from '../mail/mailer.js';
-import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from '../mail/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../mail/retry-policy.js';
 import type { MessageBuilder } from './message.js';
+import { SendRecorder, type Outcome } from './recorder.js';
+import { zeroCounts, type TickCounts } from './tick-counts.js';
+import { Wake } from './wake.js';
 
-/** A tick's counts (seed 002): what it looked at, queued, sent, skipped (with reasons), failed and left unknown. */
-export interface TickCounts {
-  processed: number;
-  queued: number;
-  sent: number;
-  skipped: number;
-  failed: number;
-  unknown: number;
-  retried: number;
-  [reason: `skipped_${string}`]: number;
-}
+export type { TickCounts } from './tick-counts.js';
 
 export interface TickContext {
   readonly dryRun: boolean;
@@ -39,12 +32,10 @@ export interface SequenceSenderOptions {
   readonly holder: string;
   /** EMAIL_SENDING_ENABLED: false counts due steps as skipped and sends nothing. */
   readonly sendingEnabled: boolean;
-  /** Sends claimed per round (default 200). */
+  /** Sends claimed per statement, and `sent` rows written per statement (default 200). */
   readonly batchSize?: number;
-  /** Rounds in flight at once (default 4), so the database work of one overlaps the SMTP work of another. */
-  readonly workers?: number;
-  /** Messages in flight per round (default 25); with `workers` rounds, enough to keep the SMTP pool busy. */
-  readonly lanes?: number;
+  /** Messages handed to the transport at once (default 20): a few per pooled connection, so none waits for the next. */
+  readonly concurrency?: number;
   /** Most sends claimed per tick (default 10 000); the rest wait for the next tick. */
   readonly maxPerTick?: number;
   /** How long a `sending` claim holds before another instance makes it `unknown` (default 5 min). */
@@ -55,17 +46,22 @@ export interface SequenceSenderOptions {
   readonly secrets?: readonly string[];
 }
 
-type Outcome = { kind: 'sent' } | { kind: 'retry' | 'failed' | 'unknown'; error: string; responseCode: number | null };
-
-const zero = (): TickCounts => ({ processed: 0, queued: 0, sent: 0, skipped: 0, failed: 0, unknown: 0, retried: 0 });
+type Deliverable = SendDetails & { step_id: number; subject: string; text: string };
 
 /**
- * The `sequence-tick` body: moves due enrollments into the send ledger,
- * claims queued sends, re-checks suppression, delivers and records each
- * outcome. Exactly once per (enrollment, step): the unique key is written
- * before any byte goes out, and a send is only ever sent again when it is
- * known not to have been delivered (a 4xx reply, or a failure before the
- * message data) or an operator says `retry`.
+ * The `sequence-tick` body: claims due steps into the send ledger, re-checks
+ * suppression, delivers and records each outcome. Exactly once per
+ * (enrollment, step): the unique key is written before any byte goes out,
+ * and a send is only ever sent again when it is known not to have been
+ * delivered (a 4xx reply, or a failure before the message data) or an
+ * operator says `retry`.
+ *
+ * A tick is a pipeline: one claimer keeps at most two batches claimed ahead
+ * of delivery; `concurrency` lanes each build one message just in time and
+ * hand it to the pooled transport; accepted sends are recorded in batches
+ * (src/sequences/recorder.ts). Every database step is followed by a turn of
+ * the event loop, so on SQLite (synchronous statements) requests are served
+ * between batches instead of after the whole tick.
  */
 export class SequenceSender {
   private readonly sends: SequenceSendsRepository;
@@ -82,7 +78,7 @@ export class SequenceSender {
   /** One tick. Database errors reject (the runner records the failed run); delivery failures are recorded on their rows. */
   async tick(context: TickContext): Promise<TickCounts> {
     const { clock, logger } = this.options;
-    const counts = zero();
+    const counts = zeroCounts();
     if (!context.dryRun) {
       const stale = await this.sends.expireStale(clock.now());
       if (stale > 0) {
@@ -99,25 +95,7 @@ export class SequenceSender {
       if (due > 0) logger.warn({ due }, 'EMAIL_SENDING_ENABLED=false: due sequence steps skipped, nothing sent');
       return counts;
     }
-    let remaining = this.options.maxPerTick ?? 10_000;
-    const batchSize = this.options.batchSize ?? 200;
-    const worker = async (): Promise<void> => {
-      while (remaining > 0 && !context.signal.aborted) {
-        const limit = Math.min(batchSize, remaining);
-        const queued = await this.sends.enqueueDue(clock.now(), limit);
-        counts.queued += queued;
-        const ids = await this.sends.claim({ now: clock.now(), holder: this.options.holder, leaseMs: this.options.leaseMs ?? 300_000, limit });
-        if (ids.length === 0) {
-          if (queued === 0) return;
-          // Another worker or instance claimed what this round queued; look again.
-          continue;
-        }
-        remaining -= ids.length;
-        await this.process(ids, counts);
-        context.progress?.({ done: counts.processed, message: `sent ${counts.sent}` });
-      }
-    };
-    await Promise.all(Array.from({ length: this.options.workers ?? 4 }, () => worker()));
+    await this.drain(context, counts);
     return counts;
   }
 
@@ -127,22 +105,118 @@ export class SequenceSender {
     this.mailer = undefined;
   }
 
-  private async process(ids: number[], counts: TickCounts): Promise<void> {
+  private async drain(context: TickContext, counts: TickCounts): Promise<void> {
+    const { clock, holder } = this.options;
+    const batchSize = this.options.batchSize ?? 200;
+    const recorder = new SendRecorder({ ...this.options, retry: this.options.retry ?? DEFAULT_RETRY_POLICY, flushSize: batchSize, pause }, counts);
+    const queue: Deliverable[] = [];
+    const ready = new Wake();
+    const space = new Wake();
+    let claiming = true;
+    let failure: unknown;
+    const stopped = () => failure !== undefined || context.signal.aborted;
+
+    const claimer = async (): Promise<void> => {
+      let remaining = this.options.maxPerTick ?? 10_000;
+      // Retries (queued rows whose back-off ended) first; once a claim comes back short there are none left this tick.
+      let retries = true;
+      try {
+        while (remaining > 0 && !stopped()) {
+          if (queue.length >= batchSize) {
+            await space.wait();
+            continue;
+          }
+          const limit = Math.min(batchSize, remaining);
+          const now = clock.now();
+          const lease = { now, holder, leaseMs: this.options.leaseMs ?? 300_000 };
+          const ids = retries ? await this.sends.claim({ ...lease, limit }) : [];
+          if (ids.length < limit) {
+            retries = false;
+            await pause();
+            const fresh = await this.sends.claimDue({ ...lease, limit: limit - ids.length });
+            counts.queued += fresh.length;
+            ids.push(...fresh);
+          }
+          if (ids.length === 0) return;
+          remaining -= ids.length;
+          await pause();
+          queue.push(...(await this.recheck(ids, counts)));
+          ready.notify();
+          context.progress?.({ done: counts.processed, message: `sent ${counts.sent}` });
+          await pause();
+        }
+      } finally {
+        claiming = false;
+        ready.notify();
+      }
+    };
+
+    const unsent: Deliverable[] = [];
+    const lane = async (): Promise<void> => {
+      for (;;) {
+        const row = queue.shift();
+        if (queue.length < batchSize) space.notify();
+        if (row === undefined) {
+          if (!claiming) return;
+          await ready.wait();
+          continue;
+        }
+        if (stopped()) {
+          unsent.push(row);
+          continue;
+        }
+        const outcome = await this.deliver(row);
+        try {
+          await recorder.add(row, outcome);
+        } catch (error) {
+          failure ??= error;
+          space.notify();
+        }
+      }
+    };
+
+    const claimed = claimer();
+    await Promise.all(Array.from({ length: this.options.concurrency ?? 20 }, lane));
+    await recorder.flush().catch((error: unknown) => {
+      failure ??= error;
+    });
+    // Never handed to the transport (the run was stopped): back to queued, not left to become unknown.
+    await this.sends.release(
+      unsent.map((row) => row.id),
+      holder,
+      clock.now(),
+    );
+    await claimed;
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * The re-check just before delivery: claimed sends whose address is
+   * suppressed, enrollment stopped, account deactivated or step removed are
+   * `skipped` (with the reason); a switched-off sequence's go back. Returns the rest.
+   */
+  private async recheck(ids: number[], counts: TickCounts): Promise<Deliverable[]> {
     const { clock, holder } = this.options;
     const rows = await this.sends.details(ids);
     counts.processed += ids.length;
     const skip = new Map<string, SendDetails[]>();
     const unqueue: SendDetails[] = [];
-    const deliver: (SendDetails & { step_id: number; subject: string; text: string })[] = [];
+    const deliver: Deliverable[] = [];
     for (const row of rows) {
       const reason = skipReason(row);
       if (reason === 'sequence_inactive') unqueue.push(row);
       else if (reason !== undefined) skip.set(reason, [...(skip.get(reason) ?? []), row]);
-      else deliver.push(row as SendDetails & { step_id: number; subject: string; text: string });
+      else deliver.push(row as Deliverable);
     }
+    if (skip.size === 0 && unqueue.length === 0) return deliver;
     const now = clock.now();
     for (const [reason, skipped] of skip) {
-      await this.sends.markSkipped(skipped.map((row) => row.id), holder, reason, now);
+      await this.sends.markSkipped(
+        skipped.map((row) => row.id),
+        holder,
+        reason,
+        now,
+      );
       counts.skipped += skipped.length;
       counts[`skipped_${reason}`] = (counts[`skipped_${reason}`] ?? 0) + skipped.length;
       if (reason === 'unsubscribed') {
@@ -151,22 +225,15 @@ export class SequenceSender {
       // A removed step ends the enrollment's path through the sequence where it stands.
       if (reason === 'step_removed') await this.enrollments.advance(skipped.map((row) => row.enrollment_id), now);
     }
-    await this.sends.unqueue(unqueue.map((row) => row.id), unqueue.map((row) => row.enrollment_id), now);
-    // A few lanes per round, each building its next message only when its last one is answered:
-    // the pool stays busy, and building never blocks the event loop for a whole batch at once.
-    const outcomes: Outcome[] = new Array<Outcome>(deliver.length);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < deliver.length) {
-        const index = next++;
-        outcomes[index] = await this.deliver(deliver[index] as (typeof deliver)[number]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.lanes ?? 25, deliver.length) }, lane));
-    await this.record(deliver, outcomes, counts);
+    await this.sends.unqueue(
+      unqueue.map((row) => row.id),
+      unqueue.map((row) => row.enrollment_id),
+      now,
+    );
+    return deliver;
   }
 
-  private async deliver(row: SendDetails & { step_id: number; subject: string; text: string }): Promise<Outcome> {
+  private async deliver(row: Deliverable): Promise<Outcome> {
     try {
       const mail = this.options.messages.build(row);
       this.mailer ??= this.options.mailer();
@@ -179,55 +246,19 @@ export class SequenceSender {
     }
   }
 
-  private async record(rows: readonly (SendDetails & { step_id: number })[], outcomes: readonly Outcome[], counts: TickCounts): Promise<void> {
-    const { clock, holder, logger } = this.options;
-    const now = clock.now();
-    const sentIds = rows.filter((_, index) => outcomes[index]?.kind === 'sent').map((row) => row.id);
-    if (sentIds.length > 0) {
-      await transaction(this.options.storage, async (tx) => {
-        const enrollmentIds = await new SequenceSendsRepository(tx).markSent(sentIds, holder, now);
-        await new SequenceEnrollmentsRepository(tx).advance(enrollmentIds, now);
-      });
-      counts.sent += sentIds.length;
-    }
-    for (const [index, row] of rows.entries()) {
-      const outcome = outcomes[index];
-      if (outcome === undefined || outcome.kind === 'sent') continue;
-      const base = { error: outcome.error, responseCode: outcome.responseCode, recipient: row.email };
-      if (outcome.kind === 'retry') {
-        const next = nextAttemptAt(now, row.attempts, this.options.retry ?? DEFAULT_RETRY_POLICY);
-        if (next !== null) {
-          await this.sends.settle(row.id, holder, { ...base, state: 'queued', nextAttemptAt: next }, now);
-          counts.retried += 1;
-          logger.warn({ sendId: row.id, attempts: row.attempts, retryAt: new Date(next).toISOString(), error: outcome.error }, 'sequence send deferred; will retry');
-          continue;
-        }
-      }
-      if (outcome.kind === 'unknown') {
-        await this.sends.settle(row.id, holder, { ...base, state: 'unknown' }, now);
-        counts.unknown += 1;
-        logger.error({ sendId: row.id, error: outcome.error }, 'sequence send unknown (connection lost after the data was sent); never resent automatically, resolve it');
-        continue;
-      }
-      await transaction(this.options.storage, async (tx) => {
-        if (await new SequenceSendsRepository(tx).settle(row.id, holder, { ...base, state: 'failed' }, now)) {
-          await new SequenceEnrollmentsRepository(tx).advance([row.enrollment_id], now);
-        }
-        // 550: the mailbox does not exist; no sequence mail goes to it again.
-        if (outcome.responseCode === 550) {
-          await new MailSuppressionsRepository(tx).add(row.email, 'bounce', now);
-          await new SequenceEnrollmentsRepository(tx).unsubscribeUser(row.user_id, now);
-        }
-      });
-      counts.failed += 1;
-      logger.warn({ sendId: row.id, responseCode: outcome.responseCode, error: outcome.error }, 'sequence send failed');
-    }
-  }
-
   /** For tests and the unsubscribe route: the suppression list. */
   get suppressionList(): MailSuppressionsRepository {
     return this.suppressions;
   }
+}
+
+/**
+ * A turn of the event loop between database steps: better-sqlite3 runs each
+ * statement synchronously, so without it a run of statements (claim, re-check,
+ * record) holds every waiting request until the last one is done.
+ */
+async function pause(): Promise<void> {
+  await nextTurn();
 }
 
 /** Why a claimed send must not go out now, or undefined when it may. */

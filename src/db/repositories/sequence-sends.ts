@@ -88,6 +88,81 @@ export class SequenceSendsRepository {
   }
 
   /**
+   * Claims up to `limit` due steps straight into the ledger: one `sending` row
+   * per due enrollment (attempts 1, leased to `holder` until now + leaseMs,
+   * the address it goes to), and those enrollments marked waiting (due_at
+   * null), in one transaction, so a fresh step costs one row write instead of
+   * an insert and a claim. Race-safe like `enqueueDue`: the unique
+   * (enrollment, step) key lets a second tick, instance or caller insert
+   * nothing, and PostgreSQL skips due rows another claimer has locked.
+   * Returns the claimed send ids.
+   */
+  async claimDue(options: { now: number; holder: string; leaseMs: number; limit: number }): Promise<number[]> {
+    const { now } = options;
+    return transaction(this.storage, async (tx) => {
+      let due = tx.db
+        .selectFrom('sequence_enrollments as e')
+        .innerJoin('sequences as q', 'q.id', 'e.sequence_id')
+        .innerJoin('sequence_steps as st', (join) => join.onRef('st.sequence_id', '=', 'e.sequence_id').onRef('st.position', '=', 'e.next_step'))
+        .innerJoin('users as u', 'u.id', 'e.user_id')
+        .where('e.status', '=', 'active')
+        .where('e.due_at', '<=', now)
+        .where('q.active', '=', 1)
+        .orderBy('e.due_at')
+        .limit(options.limit)
+        .select([
+          'e.id',
+          'e.sequence_id',
+          'e.next_step',
+          sql<SendState>`'sending'`.as('state'),
+          sql<number>`1`.as('attempts'),
+          sql<number>`${sql.val(now)}`.as('next_attempt_at'),
+          sql<string>`${sql.val(options.holder)}`.as('locked_by'),
+          sql<number>`${sql.val(now + options.leaseMs)}`.as('lease_until'),
+          'u.email',
+          sql<number>`${sql.val(now)}`.as('created_at'),
+          sql<number>`${sql.val(now)}`.as('updated_at'),
+        ]);
+      if (tx.engine === 'postgres') due = due.forUpdate('e').skipLocked();
+      const inserted = await tx.db
+        .insertInto('sequence_sends')
+        .columns(['enrollment_id', 'sequence_id', 'step', 'state', 'attempts', 'next_attempt_at', 'locked_by', 'lease_until', 'recipient', 'created_at', 'updated_at'])
+        .expression(due)
+        .onConflict((oc) => oc.columns(['enrollment_id', 'step']).doNothing())
+        .returning(['id', 'enrollment_id'])
+        .execute();
+      if (inserted.length > 0) {
+        await tx.db
+          .updateTable('sequence_enrollments')
+          .set({ due_at: null, updated_at: now })
+          .where(
+            'id',
+            'in',
+            inserted.map((row) => Number(row.enrollment_id)),
+          )
+          .execute();
+      }
+      return inserted.map((row) => Number(row.id));
+    });
+  }
+
+  /**
+   * Hands claimed sends that never reached the mail server back to `queued`
+   * (the tick stopped before their turn), as if the claim had not happened.
+   * Only rows this holder still has `sending` move.
+   */
+  async release(ids: readonly number[], holder: string, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('sequence_sends')
+      .set((eb) => ({ state: 'queued' as SendState, attempts: eb('attempts', '-', 1), locked_by: null, lease_until: null, next_attempt_at: now, updated_at: now }))
+      .where('id', 'in', ids)
+      .where('state', '=', 'sending')
+      .where('locked_by', '=', holder)
+      .execute();
+  }
+
+  /**
    * Claims up to `limit` queued sends that are due: state `sending`, attempts
    * + 1, leased to `holder` until now + leaseMs. Race-safe: under concurrent
    * calls a row goes to exactly one caller (the UPDATE re-checks `queued`;
