@@ -8,6 +8,7 @@
 //   (c) POST /api/v1/verify/; both beside a bare Fastify JSON route (the ceiling)
 //   (d) the in-process verifier (curfew/verify) vs bare jose.jwtVerify with the same key (the ceiling), alternating rounds
 //   (e) revocation event: commit -> subscriber, p50/p99 over BENCH_REVOCATIONS revocations
+// `npm run bench -- verify nats events` runs only those phases (nats, http, inproc, events).
 // Loopback and the machine's NATS only; temp data removed at the end.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -113,7 +114,14 @@ async function http(url: string, body: string, headers: Record<string, string>):
   return { rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
 }
 
-export default async function bench(): Promise<void> {
+/** `npm run bench -- verify [nats] [http] [inproc] [events]`: the phases to run (default all). */
+const PHASES = ['nats', 'http', 'inproc', 'events'] as const;
+type Phase = (typeof PHASES)[number];
+
+export default async function bench(args: string[] = []): Promise<void> {
+  const unknown = args.filter((arg) => !(PHASES as readonly string[]).includes(arg));
+  if (unknown.length > 0) throw new Error(`unknown phase ${unknown.join(', ')}; phases: ${PHASES.join(', ')}`);
+  const selected = new Set<Phase>(args.length === 0 ? PHASES : (args as Phase[]));
   const dir = mkdtempSync(join(tmpdir(), 'curfew-bench-verify-'));
   const prefix = `curfewbench.${randomBytes(4).toString('hex')}`;
   const env = {
@@ -148,83 +156,91 @@ export default async function bench(): Promise<void> {
         if (i > 30) throw error;
       }
     }
-    process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
-    const sample = await nc.request(subject, request, { timeout: 5000 });
-    const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
-    const load = new NatsLoad(nc);
-    try {
-      const targets = [
-        { subject, pid: server.pid },
-        { subject: `${prefix}.echo`, pid: echo.pid },
-      ];
-      const saturation = await natsRounds(targets, (target) => load.closedLoop(target.subject, request, sample.data.length, IN_FLIGHT, SECONDS / 2));
-      const [ours, bareNats] = saturation as [NatsFigures, NatsFigures];
-      rows.push({
-        name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight (closed loop)`,
-        ...ours,
-        goal: `saturation; server CPU ${ours.cpuUs.toFixed(1)} µs/req = ${(ours.cpuUs / bareNats.cpuUs).toFixed(2)}x the ceiling's${ours.lost > 0 ? `; ${ours.lost} unanswered` : ''}`,
-      });
-      rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: `ceiling: responder CPU ${bareNats.cpuUs.toFixed(1)} µs/req` });
-      for (const rate of RATES) {
-        process.stderr.write(`(a) open loop at ${rate}/s\n`);
-        const total = Math.round(rate * CURVE_SECONDS);
-        const [at, bareAt] = (await natsRounds(targets, (target) => load.openLoop(target.subject, request, sample.data.length, rate, total))) as [NatsFigures, NatsFigures];
-        curve.push({ rate, ours: at, bare: bareAt });
-      }
-      const atGoal = curve.find((point) => point.rate === 15_000);
-      if (atGoal) {
-        const met = atGoal.ours.rps >= 14_850 && atGoal.ours.p99 <= 5 && atGoal.ours.lost === 0;
+    if (selected.has('nats')) {
+      process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
+      const sample = await nc.request(subject, request, { timeout: 5000 });
+      const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
+      const load = new NatsLoad(nc);
+      try {
+        const targets = [
+          { subject, pid: server.pid },
+          { subject: `${prefix}.echo`, pid: echo.pid },
+        ];
+        const saturation = await natsRounds(targets, (target) => load.closedLoop(target.subject, request, sample.data.length, IN_FLIGHT, SECONDS / 2));
+        const [ours, bareNats] = saturation as [NatsFigures, NatsFigures];
         rows.push({
-          name: '(a) NATS curfew.auth.verify, 15,000/s offered (open loop)',
-          ...atGoal.ours,
-          goal: `goal >= 15,000/s with p99 <= 5 ms: ${met ? 'met' : 'NOT met'} in this run; bare responder p99 ${atGoal.bare.p99.toFixed(3)} ms; generator lag p99 ${atGoal.ours.sendLagP99.toFixed(3)} ms`,
+          name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight (closed loop)`,
+          ...ours,
+          goal: `saturation; server CPU ${ours.cpuUs.toFixed(1)} µs/req = ${(ours.cpuUs / bareNats.cpuUs).toFixed(2)}x the ceiling's${ours.lost > 0 ? `; ${ours.lost} unanswered` : ''}`,
         });
+        rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: `ceiling: responder CPU ${bareNats.cpuUs.toFixed(1)} µs/req` });
+        for (const rate of RATES) {
+          process.stderr.write(`(a) open loop at ${rate}/s\n`);
+          const total = Math.round(rate * CURVE_SECONDS);
+          const [at, bareAt] = (await natsRounds(targets, (target) => load.openLoop(target.subject, request, sample.data.length, rate, total))) as [NatsFigures, NatsFigures];
+          curve.push({ rate, ours: at, bare: bareAt });
+        }
+        const atGoal = curve.find((point) => point.rate === 15_000);
+        if (atGoal) {
+          const met = atGoal.ours.rps >= 14_850 && atGoal.ours.p99 <= 5 && atGoal.ours.lost === 0;
+          rows.push({
+            name: '(a) NATS curfew.auth.verify, 15,000/s offered (open loop)',
+            ...atGoal.ours,
+            goal: `goal >= 15,000/s with p99 <= 5 ms: ${met ? 'met' : 'NOT met'} in this run; bare responder p99 ${atGoal.bare.p99.toFixed(3)} ms; generator lag p99 ${atGoal.ours.sendLagP99.toFixed(3)} ms`,
+          });
+        }
+      } finally {
+        load.close();
+        await echo.stop();
       }
-    } finally {
-      load.close();
-      await echo.stop();
     }
 
-    let httpCeiling: Row | undefined;
-    process.stderr.write('HTTP ceiling\n');
-    const bareHttp = await startChild('bench/auth-server.ts', 'bare');
-    try {
-      const result = await autocannon({ url: `${bareHttp.url}/bare`, connections: 32, duration: SECONDS, timeout: 10 });
-      httpCeiling = { name: '    ceiling: bare Fastify JSON route (GET), 32 connections', rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, goal: 'ceiling for (b), (c)' };
-    } finally {
-      await bareHttp.stop();
+    if (selected.has('http')) {
+      let httpCeiling: Row | undefined;
+      process.stderr.write('HTTP ceiling\n');
+      const bareHttp = await startChild('bench/auth-server.ts', 'bare');
+      try {
+        const result = await autocannon({ url: `${bareHttp.url}/bare`, connections: 32, duration: SECONDS, timeout: 10 });
+        httpCeiling = { name: '    ceiling: bare Fastify JSON route (GET), 32 connections', rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, goal: 'ceiling for (b), (c)' };
+      } finally {
+        await bareHttp.stop();
+      }
+
+      process.stderr.write('(b) introspect\n');
+      const intro = await http(`${server.url}/api/v1/introspect/`, new URLSearchParams({ token }).toString(), { authorization: basic as string, 'content-type': 'application/x-www-form-urlencoded' });
+      rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: `${ratio(httpCeiling, intro)}${intro.failures > 0 ? `; ${intro.failures} failed` : ''}` });
+
+      process.stderr.write('(c) verify route\n');
+      const route = await http(`${server.url}/api/v1/verify/`, JSON.stringify({ token }), { 'content-type': 'application/json' });
+      rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: `${ratio(httpCeiling, route)}${route.failures > 0 ? `; ${route.failures} failed` : ''}` });
+      if (httpCeiling) rows.push(httpCeiling);
     }
 
-    process.stderr.write('(b) introspect\n');
-    const intro = await http(`${server.url}/api/v1/introspect/`, new URLSearchParams({ token }).toString(), { authorization: basic as string, 'content-type': 'application/x-www-form-urlencoded' });
-    rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: `${ratio(httpCeiling, intro)}${intro.failures > 0 ? `; ${intro.failures} failed` : ''}` });
-
-    process.stderr.write('(c) verify route\n');
-    const route = await http(`${server.url}/api/v1/verify/`, JSON.stringify({ token }), { 'content-type': 'application/json' });
-    rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: `${ratio(httpCeiling, route)}${route.failures > 0 ? `; ${route.failures} failed` : ''}` });
-    if (httpCeiling) rows.push(httpCeiling);
-
-    process.stderr.write('(d) in-process verifier vs bare jose.jwtVerify\n');
-    const verifier = createVerifier({ issuer: issuer as string, audience: audience as string, jwksUrl: `${server.url}/.well-known/jwks.json` });
-    if (!(await verifier.verify(token as string))) throw new Error('the verifier refused the bench token');
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
-    const key = await importJWK(jwks.keys[0] as JWK, 'EdDSA');
-    const bare = () => jwtVerify(token as string, key, { issuer, audience, algorithms: ['EdDSA'] });
-    const [lib, ceiling] = (await alternateRounds([() => verifier.verify(token), bare], 1)) as [Figures, Figures];
-    await verifier.close();
-    rows.push({
-      name: '(d) in-process verifier (curfew/verify)',
-      ...lib,
-      goal: `CPU ${lib.cpuUs.toFixed(0)} µs/verify = ${(lib.cpuUs / ceiling.cpuUs).toFixed(2)}x the ceiling's (goal <= 1.2x); by req/s ${(ceiling.rps / lib.rps).toFixed(2)}x`,
-    });
-    rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', ...ceiling, goal: `ceiling: CPU ${ceiling.cpuUs.toFixed(0)} µs/verify` });
+    if (selected.has('inproc')) {
+      process.stderr.write('(d) in-process verifier vs bare jose.jwtVerify\n');
+      const verifier = createVerifier({ issuer: issuer as string, audience: audience as string, jwksUrl: `${server.url}/.well-known/jwks.json` });
+      if (!(await verifier.verify(token as string))) throw new Error('the verifier refused the bench token');
+      const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+      const key = await importJWK(jwks.keys[0] as JWK, 'EdDSA');
+      const bare = () => jwtVerify(token as string, key, { issuer, audience, algorithms: ['EdDSA'] });
+      const [lib, ceiling] = (await alternateRounds([() => verifier.verify(token), bare], 1)) as [Figures, Figures];
+      await verifier.close();
+      rows.push({
+        name: '(d) in-process verifier (curfew/verify)',
+        ...lib,
+        goal: `CPU ${lib.cpuUs.toFixed(0)} µs/verify = ${(lib.cpuUs / ceiling.cpuUs).toFixed(2)}x the ceiling's (goal <= 1.2x); by req/s ${(ceiling.rps / lib.rps).toFixed(2)}x`,
+      });
+      rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', ...ceiling, goal: `ceiling: CPU ${ceiling.cpuUs.toFixed(0)} µs/verify` });
+    }
   } finally {
     await nc.close();
     await server.stop();
   }
 
-  process.stderr.write('(e) revocation events\n');
-  rows.push(await revocationLatency(dir, prefix));
+  if (selected.has('events')) {
+    process.stderr.write('(e) revocation events\n');
+    rows.push(await revocationLatency(dir, prefix));
+  }
   rmSync(dir, { recursive: true, force: true });
 
   const width = Math.max(...rows.map((r) => r.name.length));
