@@ -37,6 +37,7 @@ class FakeTransport implements BusTransport {
   private readonly listeners: Array<() => void> = [];
 
   serve(): void {}
+  subscribe(): void {}
   async publish(subject: string, _data: Uint8Array, id: string): Promise<void> {
     if (this.refuse) throw new Error('broker gone');
     this.published.push({ subject, id });
