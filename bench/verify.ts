@@ -7,7 +7,7 @@
 //   (b) POST /api/v1/introspect/ (RFC 7662, HTTP Basic client)
 //   (c) POST /api/v1/verify/; both beside a bare Fastify JSON route (the ceiling)
 //   (d) the in-process verifier (curfew/verify) vs bare jose.jwtVerify with the same key (the ceiling), alternating rounds
-//   (e) revocation event: commit -> subscriber, p50/p99 over BENCH_REVOCATIONS revocations
+//   (e) revocation event: commit -> subscriber (and with the transaction), p50/p99 over BENCH_REVOCATIONS revocations
 // `npm run bench -- verify nats events` runs only those phases (nats, http, inproc, events).
 // Loopback and the machine's NATS only; temp data removed at the end.
 import { randomBytes } from 'node:crypto';
@@ -317,11 +317,13 @@ async function natsRounds<T extends { pid: number | undefined }>(targets: readon
 
 /**
  * Commit -> subscriber latency: an in-process curfew on its own SQLite file
- * revokes sessions one by one; each latency runs from the start of the
- * revoke call (so it includes the transaction: an upper bound of "after the
- * commit") to the event's arrival at a separate NATS subscriber. The goal
- * column splits it: the revoke call itself (the transaction), and the event's
- * arrival after the call returned (0 when it arrived first).
+ * revokes sessions one by one while a separate NATS subscriber waits for each
+ * event. The row's p50/p99 run from the revoke call's return, which follows
+ * its commit with nothing but the (synchronous) hand-over to the publisher in
+ * between, to the event's arrival (0 when the event arrived first): "after
+ * the commit", within microseconds. The goal column adds the revoke call
+ * itself (the transaction) and the sum, call start -> subscriber (what the
+ * bench reported before 2026-11-30 evening, an upper bound).
  */
 async function revocationLatency(parent: string, prefix: string): Promise<Row> {
   const dir = mkdtempSync(join(parent, 'events-'));
@@ -365,13 +367,13 @@ async function revocationLatency(parent: string, prefix: string): Promise<Row> {
     latencies.sort((a, b) => a - b);
     calls.sort((a, b) => a - b);
     afterReturn.sort((a, b) => a - b);
-    const split = `revoke call p50 ${percentile(calls, 50).toFixed(3)} / p99 ${percentile(calls, 99).toFixed(3)} ms, then to the subscriber p50 ${percentile(afterReturn, 50).toFixed(3)} / p99 ${percentile(afterReturn, 99).toFixed(3)} ms`;
+    const context = `revoke call (the transaction) p50 ${percentile(calls, 50).toFixed(3)} / p99 ${percentile(calls, 99).toFixed(3)} ms; call start -> subscriber p50 ${percentile(latencies, 50).toFixed(3)} / p99 ${percentile(latencies, 99).toFixed(3)} ms`;
     return {
-      name: `(e) revocation event, revoke call -> subscriber (${REVOCATIONS})`,
+      name: `(e) revocation event, commit -> subscriber (${REVOCATIONS})`,
       rps: REVOCATIONS / elapsed,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      goal: `goal p99 <= 100 ms after the commit: ${percentile(latencies, 99) <= 100 ? 'met' : 'NOT met'}; ${split}`,
+      p50: percentile(afterReturn, 50),
+      p99: percentile(afterReturn, 99),
+      goal: `goal p99 <= 100 ms after the commit: ${percentile(afterReturn, 99) <= 100 ? 'met' : 'NOT met'}; ${context}`,
     };
   } finally {
     await nc.close();
