@@ -1,15 +1,18 @@
 // `npm run bench -- verify`: the three ways other services verify curfew
 // tokens, in one run, beside their goals and ceilings:
-//   (a) curfew.auth.verify over NATS (request/reply, K requests in flight) vs a
-//       bare NATS responder in another process (the ceiling), alternating rounds
+//   (a) curfew.auth.verify over NATS vs a bare NATS responder in another
+//       process (the ceiling), alternating rounds: saturation (K requests in
+//       flight, closed loop), then the curve: p50/p99 at fixed offered rates
+//       (open loop, BENCH_RATES), the load generator of bench/nats-load.ts
 //   (b) POST /api/v1/introspect/ (RFC 7662, HTTP Basic client)
 //   (c) POST /api/v1/verify/; both beside a bare Fastify JSON route (the ceiling)
 //   (d) the in-process verifier (curfew/verify) vs bare jose.jwtVerify with the same key (the ceiling), alternating rounds
-//   (e) revocation event: commit -> subscriber, p50/p99 over BENCH_REVOCATIONS revocations
+//   (e) revocation event: commit -> subscriber (and with the transaction), p50/p99 over BENCH_REVOCATIONS revocations
+// `npm run bench -- verify nats events` runs only those phases (nats, http, inproc, events).
 // Loopback and the machine's NATS only; temp data removed at the end.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { importJWK, jwtVerify, type JWK } from 'jose';
@@ -19,12 +22,18 @@ import { loadConfig } from '../src/config/index.js';
 import { createVerifier } from '../src/verify/index.js';
 import { startChild } from './child.js';
 import { median, processCpuMs } from './compare.js';
+import { NatsLoad, type LoadResult } from './nats-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+/** Offered rates (requests/s) of the open-loop curve; each round sends rate × BENCH_CURVE_SECONDS requests. */
+const RATES = (process.env.BENCH_RATES ?? '5000,10000,15000,20000,25000,30000').split(',').map(Number).filter((rate) => rate > 0);
+const CURVE_SECONDS = Number(process.env.BENCH_CURVE_SECONDS ?? 2);
+/** The curfew child's LOG_LEVEL: unset (the app's default, info) unless BENCH_LOG_LEVEL says otherwise. */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
 
 interface Row {
   readonly name: string;
@@ -105,7 +114,14 @@ async function http(url: string, body: string, headers: Record<string, string>):
   return { rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
 }
 
-export default async function bench(): Promise<void> {
+/** `npm run bench -- verify [nats] [http] [inproc] [events]`: the phases to run (default all). */
+const PHASES = ['nats', 'http', 'inproc', 'events'] as const;
+type Phase = (typeof PHASES)[number];
+
+export default async function bench(args: string[] = []): Promise<void> {
+  const unknown = args.filter((arg) => !(PHASES as readonly string[]).includes(arg));
+  if (unknown.length > 0) throw new Error(`unknown phase ${unknown.join(', ')}; phases: ${PHASES.join(', ')}`);
+  const selected = new Set<Phase>(args.length === 0 ? PHASES : (args as Phase[]));
   const dir = mkdtempSync(join(tmpdir(), 'curfew-bench-verify-'));
   const prefix = `curfewbench.${randomBytes(4).toString('hex')}`;
   const env = {
@@ -117,13 +133,15 @@ export default async function bench(): Promise<void> {
     SECRET_KEY: randomBytes(32).toString('hex'),
     COOKIE_SECURE: 'false',
     SCHEDULER: 'off',
-    LOG_LEVEL: 'warn',
+    ...(LOG_LEVEL === undefined ? {} : { LOG_LEVEL }),
     BUS_URL: NATS_URL,
     BUS_SUBJECT_PREFIX: prefix,
   };
   const server = await startChild('bench/verify-server.ts', 'curfew', env);
   const nc = await connect({ servers: NATS_URL });
   const rows: Row[] = [];
+  const curve: CurvePoint[] = [];
+  const loadBefore = loadavg()[0] as number;
   try {
     const { token, basic, issuer, audience } = JSON.parse(readFileSync(join(dir, 'bench-verify.json'), 'utf8')) as { token: string; basic: string; issuer: string; audience: string };
     const encoder = new TextEncoder();
@@ -138,86 +156,179 @@ export default async function bench(): Promise<void> {
         if (i > 30) throw error;
       }
     }
-    process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
-    const sample = await nc.request(subject, request, { timeout: 5000 });
-    const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
-    try {
-      const verify = await alternateRounds([
-        () => nc.request(subject, request, { timeout: 5000 }),
-        () => nc.request(`${prefix}.echo`, request, { timeout: 5000 }),
-      ], IN_FLIGHT, [server.pid, echo.pid]);
-      const [ours, bareNats] = verify as [Figures, Figures];
+    if (selected.has('nats')) {
+      process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
+      const sample = await nc.request(subject, request, { timeout: 5000 });
+      const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
+      const load = new NatsLoad(nc);
+      try {
+        const targets = [
+          { subject, pid: server.pid },
+          { subject: `${prefix}.echo`, pid: echo.pid },
+        ];
+        const saturation = await natsRounds(targets, (target) => load.closedLoop(target.subject, request, sample.data.length, IN_FLIGHT, SECONDS / 2));
+        const [ours, bareNats] = saturation as [NatsFigures, NatsFigures];
+        rows.push({
+          name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight (closed loop)`,
+          ...ours,
+          goal: `saturation; server CPU ${ours.cpuUs.toFixed(1)} µs/req = ${(ours.cpuUs / bareNats.cpuUs).toFixed(2)}x the ceiling's${ours.lost > 0 ? `; ${ours.lost} unanswered` : ''}`,
+        });
+        rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: `ceiling: responder CPU ${bareNats.cpuUs.toFixed(1)} µs/req` });
+        for (const rate of RATES) {
+          process.stderr.write(`(a) open loop at ${rate}/s\n`);
+          const total = Math.round(rate * CURVE_SECONDS);
+          const [at, bareAt] = (await natsRounds(targets, (target) => load.openLoop(target.subject, request, sample.data.length, rate, total))) as [NatsFigures, NatsFigures];
+          curve.push({ rate, ours: at, bare: bareAt });
+        }
+        const atGoal = curve.find((point) => point.rate === 15_000);
+        if (atGoal) {
+          const met = atGoal.ours.rps >= 14_850 && atGoal.ours.p99 <= 5 && atGoal.ours.lost === 0;
+          rows.push({
+            name: '(a) NATS curfew.auth.verify, 15,000/s offered (open loop)',
+            ...atGoal.ours,
+            goal: `goal >= 15,000/s with p99 <= 5 ms: ${met ? 'met' : 'NOT met'} in this run; bare responder p99 ${atGoal.bare.p99.toFixed(3)} ms; generator lag p99 ${atGoal.ours.sendLagP99.toFixed(3)} ms`,
+          });
+        }
+      } finally {
+        load.close();
+        await echo.stop();
+      }
+    }
+
+    if (selected.has('http')) {
+      let httpCeiling: Row | undefined;
+      process.stderr.write('HTTP ceiling\n');
+      const bareHttp = await startChild('bench/auth-server.ts', 'bare');
+      try {
+        const result = await autocannon({ url: `${bareHttp.url}/bare`, connections: 32, duration: SECONDS, timeout: 10 });
+        httpCeiling = { name: '    ceiling: bare Fastify JSON route (GET), 32 connections', rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, goal: 'ceiling for (b), (c)' };
+      } finally {
+        await bareHttp.stop();
+      }
+
+      process.stderr.write('(b) introspect\n');
+      const intro = await http(`${server.url}/api/v1/introspect/`, new URLSearchParams({ token }).toString(), { authorization: basic as string, 'content-type': 'application/x-www-form-urlencoded' });
+      rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: `${ratio(httpCeiling, intro)}${intro.failures > 0 ? `; ${intro.failures} failed` : ''}` });
+
+      process.stderr.write('(c) verify route\n');
+      const route = await http(`${server.url}/api/v1/verify/`, JSON.stringify({ token }), { 'content-type': 'application/json' });
+      rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: `${ratio(httpCeiling, route)}${route.failures > 0 ? `; ${route.failures} failed` : ''}` });
+      if (httpCeiling) rows.push(httpCeiling);
+    }
+
+    if (selected.has('inproc')) {
+      process.stderr.write('(d) in-process verifier vs bare jose.jwtVerify\n');
+      const verifier = createVerifier({ issuer: issuer as string, audience: audience as string, jwksUrl: `${server.url}/.well-known/jwks.json` });
+      if (!(await verifier.verify(token as string))) throw new Error('the verifier refused the bench token');
+      const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+      const key = await importJWK(jwks.keys[0] as JWK, 'EdDSA');
+      const bare = () => jwtVerify(token as string, key, { issuer, audience, algorithms: ['EdDSA'] });
+      const [lib, ceiling] = (await alternateRounds([() => verifier.verify(token), bare], 1)) as [Figures, Figures];
+      await verifier.close();
       rows.push({
-        name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight`,
-        ...ours,
-        goal: `>= 15,000/s, p99 <= 5 ms; server CPU ${ours.cpuUs.toFixed(0)} µs/req = ${(ours.cpuUs / bareNats.cpuUs).toFixed(2)}x the ceiling's`,
+        name: '(d) in-process verifier (curfew/verify)',
+        ...lib,
+        goal: `CPU ${lib.cpuUs.toFixed(0)} µs/verify = ${(lib.cpuUs / ceiling.cpuUs).toFixed(2)}x the ceiling's (goal <= 1.2x); by req/s ${(ceiling.rps / lib.rps).toFixed(2)}x`,
       });
-      rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: `ceiling: responder CPU ${bareNats.cpuUs.toFixed(0)} µs/req` });
-    } finally {
-      await echo.stop();
+      rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', ...ceiling, goal: `ceiling: CPU ${ceiling.cpuUs.toFixed(0)} µs/verify` });
     }
-
-    let httpCeiling: Row | undefined;
-    process.stderr.write('HTTP ceiling\n');
-    const bareHttp = await startChild('bench/auth-server.ts', 'bare');
-    try {
-      const result = await autocannon({ url: `${bareHttp.url}/bare`, connections: 32, duration: SECONDS, timeout: 10 });
-      httpCeiling = { name: '    ceiling: bare Fastify JSON route (GET), 32 connections', rps: result.requests.total / SECONDS, p50: result.latency.p50, p99: result.latency.p99, goal: 'ceiling for (b), (c)' };
-    } finally {
-      await bareHttp.stop();
-    }
-
-    process.stderr.write('(b) introspect\n');
-    const intro = await http(`${server.url}/api/v1/introspect/`, new URLSearchParams({ token }).toString(), { authorization: basic as string, 'content-type': 'application/x-www-form-urlencoded' });
-    rows.push({ name: '(b) POST /api/v1/introspect/, 32 connections', ...intro, goal: `${ratio(httpCeiling, intro)}${intro.failures > 0 ? `; ${intro.failures} failed` : ''}` });
-
-    process.stderr.write('(c) verify route\n');
-    const route = await http(`${server.url}/api/v1/verify/`, JSON.stringify({ token }), { 'content-type': 'application/json' });
-    rows.push({ name: '(c) POST /api/v1/verify/, 32 connections', ...route, goal: `${ratio(httpCeiling, route)}${route.failures > 0 ? `; ${route.failures} failed` : ''}` });
-    if (httpCeiling) rows.push(httpCeiling);
-
-    process.stderr.write('(d) in-process verifier vs bare jose.jwtVerify\n');
-    const verifier = createVerifier({ issuer: issuer as string, audience: audience as string, jwksUrl: `${server.url}/.well-known/jwks.json` });
-    if (!(await verifier.verify(token as string))) throw new Error('the verifier refused the bench token');
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
-    const key = await importJWK(jwks.keys[0] as JWK, 'EdDSA');
-    const bare = () => jwtVerify(token as string, key, { issuer, audience, algorithms: ['EdDSA'] });
-    const [lib, ceiling] = (await alternateRounds([() => verifier.verify(token), bare], 1)) as [Figures, Figures];
-    await verifier.close();
-    rows.push({
-      name: '(d) in-process verifier (curfew/verify)',
-      ...lib,
-      goal: `CPU ${lib.cpuUs.toFixed(0)} µs/verify = ${(lib.cpuUs / ceiling.cpuUs).toFixed(2)}x the ceiling's (goal <= 1.2x); by req/s ${(ceiling.rps / lib.rps).toFixed(2)}x`,
-    });
-    rows.push({ name: '    ceiling: bare jose.jwtVerify, same key', ...ceiling, goal: `ceiling: CPU ${ceiling.cpuUs.toFixed(0)} µs/verify` });
   } finally {
     await nc.close();
     await server.stop();
   }
 
-  process.stderr.write('(e) revocation events\n');
-  rows.push(await revocationLatency(dir, prefix));
+  if (selected.has('events')) {
+    process.stderr.write('(e) revocation events\n');
+    rows.push(await revocationLatency(dir, prefix));
+  }
   rmSync(dir, { recursive: true, force: true });
 
   const width = Math.max(...rows.map((r) => r.name.length));
-  process.stdout.write(`\nverify bench: ${SECONDS} s per phase, ${ROUNDS} alternating rounds for (d); machine shared with other engineers\n\n`);
+  process.stdout.write(
+    `\nverify bench: ${SECONDS} s per phase, ${ROUNDS} alternating rounds for (a) and (d); curfew LOG_LEVEL ${LOG_LEVEL ?? 'default (info)'}; ` +
+      `load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end (2 cores shared with other engineers)\n\n`,
+  );
   process.stdout.write(`${'path'.padEnd(width)}  ${'req/s'.padStart(9)}  ${'p50 ms'.padStart(7)}  ${'p99 ms'.padStart(7)}  goal / ratio\n`);
   for (const r of rows) {
     const rps = Number.isFinite(r.rps) ? Math.round(r.rps).toLocaleString('en-US') : '-';
     process.stdout.write(`${r.name.padEnd(width)}  ${rps.padStart(9)}  ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.goal}\n`);
   }
+  if (curve.length > 0) {
+    process.stdout.write(
+      `\n(a) curve: open loop, rate x ${CURVE_SECONDS} s per round, medians of ${ROUNDS} alternating rounds; latency from each request's scheduled send (ms); lag = the generator's own send delay\n\n`,
+    );
+    process.stdout.write(`${'offered/s'.padStart(9)}  ${'curfew/s'.padStart(9)}  ${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'p99.9'.padStart(8)}  ${'lag p99'.padStart(8)}  ${'CPU µs'.padStart(6)}  |  ${'bare/s'.padStart(9)}  ${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'p99.9'.padStart(8)}  ${'lag p99'.padStart(8)}\n`);
+    const n = (value: number, width: number, digits = 3) => (Number.isFinite(value) ? value.toFixed(digits) : '-').padStart(width);
+    for (const { rate, ours, bare } of curve) {
+      const lost = ours.lost + bare.lost > 0 ? `  (unanswered: ${ours.lost} curfew, ${bare.lost} bare)` : '';
+      process.stdout.write(
+        `${rate.toLocaleString('en-US').padStart(9)}  ${Math.round(ours.rps).toLocaleString('en-US').padStart(9)}  ${n(ours.p50, 7)}  ${n(ours.p99, 7)}  ${n(ours.p999, 8)}  ${n(ours.sendLagP99, 8)}  ${n(ours.cpuUs, 6, 1)}  |  ` +
+          `${Math.round(bare.rps).toLocaleString('en-US').padStart(9)}  ${n(bare.p50, 7)}  ${n(bare.p99, 7)}  ${n(bare.p999, 8)}  ${n(bare.sendLagP99, 8)}${lost}\n`,
+      );
+    }
+  }
+}
+
+interface NatsFigures extends Figures {
+  readonly p999: number;
+  readonly sendLagP99: number;
+  /** Requests without an answer within the timeout, summed over rounds. */
+  readonly lost: number;
+}
+
+interface CurvePoint {
+  readonly rate: number;
+  readonly ours: NatsFigures;
+  readonly bare: NatsFigures;
+}
+
+/**
+ * ROUNDS rounds over the NATS targets, the order alternating per round;
+ * medians of each figure, CPU per request of each target's process.
+ */
+async function natsRounds<T extends { pid: number | undefined }>(targets: readonly T[], run: (target: T) => Promise<LoadResult>): Promise<NatsFigures[]> {
+  const samples = targets.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], p999: [] as number[], lag: [] as number[], cpu: [] as number[], lost: 0 }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (let k = 0; k < targets.length; k += 1) {
+      const index = (round + k) % targets.length;
+      const target = targets[index] as T;
+      const cpuBefore = cpuMs(target.pid);
+      const result = await run(target);
+      const sample = samples[index] as (typeof samples)[number];
+      sample.cpu.push(((cpuMs(target.pid) - cpuBefore) * 1000) / Math.max(1, result.received));
+      sample.rps.push(result.rps);
+      sample.p50.push(result.p50);
+      sample.p99.push(result.p99);
+      sample.p999.push(result.p999);
+      sample.lag.push(result.sendLagP99);
+      sample.lost += result.sent - result.received;
+    }
+  }
+  return samples.map((sample) => ({
+    rps: median(sample.rps),
+    p50: median(sample.p50),
+    p99: median(sample.p99),
+    p999: median(sample.p999),
+    sendLagP99: median(sample.lag),
+    cpuUs: median(sample.cpu),
+    lost: sample.lost,
+  }));
 }
 
 /**
  * Commit -> subscriber latency: an in-process curfew on its own SQLite file
- * revokes sessions one by one; each latency runs from the start of the
- * revoke call (so it includes the transaction: an upper bound of "after the
- * commit") to the event's arrival at a separate NATS subscriber.
+ * revokes sessions one by one while a separate NATS subscriber waits for each
+ * event. The row's p50/p99 run from the revoke call's return, which follows
+ * its commit with nothing but the (synchronous) hand-over to the publisher in
+ * between, to the event's arrival (0 when the event arrived first): "after
+ * the commit", within microseconds. The goal column adds the revoke call
+ * itself (the transaction) and the sum, call start -> subscriber (what the
+ * bench reported before 2026-11-30 evening, an upper bound).
  */
 async function revocationLatency(parent: string, prefix: string): Promise<Row> {
   const dir = mkdtempSync(join(parent, 'events-'));
   const config = loadConfig({
-    env: { NODE_ENV: 'test', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'events.db')}`, SCHEDULER: 'off', BUS_URL: NATS_URL, BUS_SUBJECT_PREFIX: `${prefix}e`, LOG_LEVEL: 'warn' },
+    env: { NODE_ENV: 'test', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'events.db')}`, SCHEDULER: 'off', BUS_URL: NATS_URL, BUS_SUBJECT_PREFIX: `${prefix}e`, ...(LOG_LEVEL === undefined ? {} : { LOG_LEVEL }) },
     secretKey: randomBytes(32).toString('hex'),
   });
   const app = await createApp(config);
@@ -237,23 +348,32 @@ async function revocationLatency(parent: string, prefix: string): Promise<Row> {
     const now = Date.now();
     const user = await app.services.users.insert({ email: 'ev@example.com', passwordHash: 'x', role: 'user', profile: '{}', activatedAt: now, now });
     const latencies: number[] = [];
+    const calls: number[] = [];
+    const afterReturn: number[] = [];
     const started = performance.now();
     for (let i = 0; i < REVOCATIONS; i += 1) {
       const session = await app.services.auth.sessions.create({ userId: Number(user?.id), userAgent: 'bench', ip: '127.0.0.1' });
       const arrived = new Promise<number>((resolve) => waiting.set(session.id, resolve));
       const t0 = performance.now();
       await app.services.auth.sessions.revoke(session.id, 'logout');
-      latencies.push((await arrived) - t0);
+      const t1 = performance.now();
+      const at = await arrived;
+      latencies.push(at - t0);
+      calls.push(t1 - t0);
+      afterReturn.push(Math.max(0, at - t1));
       waiting.delete(session.id);
     }
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
+    calls.sort((a, b) => a - b);
+    afterReturn.sort((a, b) => a - b);
+    const context = `revoke call (the transaction) p50 ${percentile(calls, 50).toFixed(3)} / p99 ${percentile(calls, 99).toFixed(3)} ms; call start -> subscriber p50 ${percentile(latencies, 50).toFixed(3)} / p99 ${percentile(latencies, 99).toFixed(3)} ms`;
     return {
-      name: `(e) revocation event, revoke call -> subscriber (${REVOCATIONS})`,
+      name: `(e) revocation event, commit -> subscriber (${REVOCATIONS})`,
       rps: REVOCATIONS / elapsed,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      goal: 'p99 <= 100 ms after the commit',
+      p50: percentile(afterReturn, 50),
+      p99: percentile(afterReturn, 99),
+      goal: `goal p99 <= 100 ms after the commit: ${percentile(afterReturn, 99) <= 100 ? 'met' : 'NOT met'}; ${context}`,
     };
   } finally {
     await nc.close();

@@ -120,7 +120,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
     unknownSends: async () => (await sequences.service.sendCounts()).unknown + (await mail.unknown.count()),
   });
   const metrics = new Metrics();
-  const bus = busParts.connect(auth.service, metrics.registry);
+  const bus = busParts.connect(auth.service, metrics.registry, () => auth.view.refreshNow());
   // curfew.events.user.deactivated, recorded in the outbox right after the deactivation commits.
   lifecycle.hooks.onUserDeactivated((userId) => bus.bus.publishUserDeactivated(userId));
   const services: Services = {

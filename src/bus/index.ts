@@ -10,6 +10,7 @@ import type { BusState, BusTransport } from './transport.js';
 import type { Registry } from 'prom-client';
 import { busMetrics } from '../metrics/bus-metrics.js';
 import { verifyHandler, verifySubject, type TokenVerifier } from './verify-responder.js';
+import { refreshOnRevocationEvents } from './view-refresh.js';
 
 export { EVENT_SUBJECTS, EVENT_WILDCARD } from './events.js';
 export { VERIFY_SUBJECT, verifySubject } from './verify-responder.js';
@@ -41,8 +42,16 @@ export interface Bus {
 export interface BusParts {
   /** Passed to the repositories that change sessions, marks and keys. */
   readonly recorder: EventRecorder;
-  /** Builds the bus once auth exists; `tasks` go beside the other background loops. */
-  connect(auth: TokenVerifier, registry: Registry): { bus: Bus; tasks: Array<{ name: string; start(): void; stop(): Promise<void> }> };
+  /**
+   * Builds the bus once auth exists; `tasks` go beside the other background
+   * loops. `refreshRevocations` (the revocation view's refreshNow) runs when
+   * a revocation event arrives from any instance.
+   */
+  connect(
+    auth: TokenVerifier,
+    registry: Registry,
+    refreshRevocations?: () => Promise<void>,
+  ): { bus: Bus; tasks: Array<{ name: string; start(): void; stop(): Promise<void> }> };
 }
 
 /**
@@ -67,12 +76,13 @@ export function createBusParts(deps: { config: Config; clock: Clock; logger: Log
   const outbox = new BusOutboxRepository(storage);
   return {
     recorder,
-    connect(auth, registry) {
+    connect(auth, registry, refreshRevocations) {
       const nats = deps.transport ? undefined : new NatsTransport({ url: url as string, name: `curfew ${config.scheduler.instanceId}` }, logger);
       const transport = deps.transport ?? (nats as NatsTransport);
       const metrics = busMetrics(registry, { state: () => transport.state(), pending: () => outbox.pending() });
       const { subject, queue } = verifySubject(config.bus.subjectPrefix);
       transport.serve(subject, queue, verifyHandler(auth, metrics.countVerify));
+      if (refreshRevocations) refreshOnRevocationEvents(transport, config.bus.subjectPrefix, refreshRevocations, logger);
       const publisher = new OutboxPublisher(outbox, transport, clock, logger, {
         pollMs: config.bus.outboxPollMs,
         subjectPrefix: config.bus.subjectPrefix,

@@ -1,6 +1,6 @@
 import { connect, headers, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../logger.js';
-import type { BusState, BusTransport, RequestHandler } from './transport.js';
+import type { BusState, BusTransport, MessageHandler, RequestHandler } from './transport.js';
 
 export interface NatsTransportOptions {
   /** BUS_URL, e.g. nats://127.0.0.1:4222 (a comma-separated list of servers is accepted). */
@@ -23,8 +23,9 @@ export class NatsTransport implements BusTransport {
   private connection: NatsConnection | undefined;
   private current: BusState = 'connecting';
   private readonly handlers: Array<{ subject: string; queue: string; handler: RequestHandler }> = [];
+  private readonly listeners: Array<{ subject: string; handler: MessageHandler }> = [];
   private readonly subscriptions: Subscription[] = [];
-  private readonly listeners: Array<() => void> = [];
+  private readonly connectedListeners: Array<() => void> = [];
   private closing = false;
   private retry: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private connecting: Promise<void> | undefined;
@@ -72,7 +73,8 @@ export class NatsTransport implements BusTransport {
   private adopt(nc: NatsConnection): void {
     this.connection = nc;
     this.current = 'connected';
-    for (const entry of this.handlers) this.subscribe(nc, entry);
+    for (const entry of this.handlers) this.serveOn(nc, entry);
+    for (const entry of this.listeners) this.listenOn(nc, entry);
     this.logger.info('bus: connected');
     this.notify();
     void (async () => {
@@ -94,10 +96,10 @@ export class NatsTransport implements BusTransport {
   }
 
   private notify(): void {
-    for (const listener of this.listeners) listener();
+    for (const listener of this.connectedListeners) listener();
   }
 
-  private subscribe(nc: NatsConnection, entry: { subject: string; queue: string; handler: RequestHandler }): void {
+  private serveOn(nc: NatsConnection, entry: { subject: string; queue: string; handler: RequestHandler }): void {
     const subscription = nc.subscribe(entry.subject, {
       queue: entry.queue,
       callback: (error, msg) => {
@@ -128,7 +130,30 @@ export class NatsTransport implements BusTransport {
   serve(subject: string, queue: string, handler: RequestHandler): void {
     const entry = { subject, queue, handler };
     this.handlers.push(entry);
-    if (this.connection && !this.connection.isClosed()) this.subscribe(this.connection, entry);
+    if (this.connection && !this.connection.isClosed()) this.serveOn(this.connection, entry);
+  }
+
+  subscribe(subject: string, handler: MessageHandler): void {
+    const entry = { subject, handler };
+    this.listeners.push(entry);
+    if (this.connection && !this.connection.isClosed()) this.listenOn(this.connection, entry);
+  }
+
+  private listenOn(nc: NatsConnection, entry: { subject: string; handler: MessageHandler }): void {
+    const subscription = nc.subscribe(entry.subject, {
+      callback: (error, msg) => {
+        if (error) {
+          this.logger.warn({ err: error }, 'bus: subscription error');
+          return;
+        }
+        try {
+          entry.handler(msg.subject, msg.data);
+        } catch (thrown) {
+          this.logger.error({ err: thrown, subject: msg.subject }, 'bus: message handler threw');
+        }
+      },
+    });
+    this.subscriptions.push(subscription);
   }
 
   async publish(subject: string, data: Uint8Array, id: string): Promise<void> {
@@ -153,7 +178,7 @@ export class NatsTransport implements BusTransport {
   }
 
   onConnected(listener: () => void): void {
-    this.listeners.push(listener);
+    this.connectedListeners.push(listener);
   }
 
   async close(): Promise<void> {
