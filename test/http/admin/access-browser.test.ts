@@ -115,14 +115,14 @@ describeIfAvailable('the console to a signed-out visitor and to a non-admin, in 
 
   it('renews an expired access token by itself: the admin stays signed in and the page loads its data', async () => {
     await signIn(page, t, ADMIN);
-    clock.advance((t.app.config.auth.accessTtlSeconds + 60) * 1000);
+    clock.advance(t.app.config.auth.accessTtlMs + 60_000);
     assert.equal((await pageFetch(page, 'GET', '/api/v1/me/')).status, 401, 'the access cookie is expired for the server');
     await page.goto(`${t.url}/admin/jobs/`);
     await page.locator('#jobs-table tbody tr').first().waitFor();
     assert.equal((await pageFetch(page, 'GET', '/api/v1/me/')).status, 200, 'the page renewed the session');
 
     // And a page already open renews it on its next API call.
-    clock.advance((t.app.config.auth.accessTtlSeconds + 60) * 1000);
+    clock.advance(t.app.config.auth.accessTtlMs + 60_000);
     await page.locator('#jobs-table tr[data-job="console-echo"]').getByRole('button', { name: 'Dry run: console-echo' }).click();
     await page.locator('#notice', { hasText: /Dry run of console-echo: ok/ }).waitFor();
   });
