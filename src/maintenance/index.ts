@@ -34,6 +34,7 @@ export function createMaintenance(deps: { config: Config; clock: Clock; storage:
     sessionAbsoluteMs: config.auth.sessionAbsoluteMs,
     excludeRoles: config.maintenance.logoutExcludeRoles,
     excludeUsers: config.maintenance.logoutExcludeUsers,
+    refreshRevocations: () => auth.view.refreshNow(),
   });
   return {
     jobs,

@@ -19,6 +19,15 @@ export interface MaintenanceOptions {
   /** Roles and emails logout-all-users always spares (JOB_LOGOUT_ALL_USERS_EXCLUDE_ROLES / _USERS). */
   readonly excludeRoles: readonly string[];
   readonly excludeUsers: readonly string[];
+  /**
+   * Reloads this process's revocation view (the auth area's refreshNow),
+   * called as soon as logout-all-users has written its not-before marks, so
+   * the instance running the job refuses the old access tokens at once, as
+   * an admin's revoke does; other instances follow on their next view
+   * refresh (~1 s). A port, so this module stays free of HTTP and auth
+   * wiring. Default: none (the view catches up on its own loop).
+   */
+  readonly refreshRevocations?: () => Promise<void>;
 }
 
 /** Extra exclusions for one logout-all-users run (the CLI flags). */
@@ -106,7 +115,10 @@ export class MaintenanceJobs {
     const roles = [...new Set([...this.options.excludeRoles, ...extra.roles])];
     const emails = [...new Set([...this.options.excludeUsers, ...extra.emails].map((email) => email.trim().toLowerCase()))];
     const excludedUserIds = await this.repo.userIdsMatching(roles, emails);
-    if (!ctx.dryRun) await this.repo.markEveryoneLoggedOut(now, excludedUserIds, now, roles);
+    if (!ctx.dryRun) {
+      await this.repo.markEveryoneLoggedOut(now, excludedUserIds, now, roles);
+      await this.options.refreshRevocations?.();
+    }
     let revoked = 0;
     let cleaned = 0;
     await this.walkSessions('logout-all-users', ctx, async (window) => {

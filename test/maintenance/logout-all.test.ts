@@ -82,6 +82,28 @@ describe('logout-all-users: exclusions, dry run, tokens refused, cancellation th
     assert.equal((await me(root)).status, 200);
   });
 
+  it('refuses the access tokens on the running instance at once: no view refresh loop, no manual refresh', async () => {
+    // Test apps start without background loops (the 1 s view refresh is off), so only the job's own refresh can make this pass.
+    clock.advance(1000);
+    const ann = await loggedInClient(t, 'ann@example.com', PASSWORD);
+    const root = await loggedInClient(t, 'root@example.com', PASSWORD);
+    assert.equal((await me(ann)).status, 200);
+    clock.advance(1000);
+    const run = await logout();
+    assert.equal(run.status, 'ok');
+    assert.equal((await me(ann)).status, 401, 'refused by the same app immediately after the run');
+    assert.equal((await me(root)).status, 200, 'the excluded admin is not');
+  });
+
+  it('a dry run leaves the view alone: tokens still accepted', async () => {
+    clock.advance(1000);
+    const ann = await loggedInClient(t, 'ann@example.com', PASSWORD);
+    clock.advance(1000);
+    const dry = await logout(undefined, true);
+    assert.equal(dry.status, 'ok');
+    assert.equal((await me(ann)).status, 200);
+  });
+
   it('cancelled mid-walk, then resumed: every live session revoked, totals add up', async () => {
     clock.advance(1000);
     const now = clock.now();
