@@ -3,7 +3,7 @@ import type { Storage } from '../db/database.js';
 import { MailSuppressionsRepository } from '../db/repositories/mail-suppressions.js';
 import { SequenceEnrollmentsRepository, type EnrollmentListRow, type EnrollmentRow } from '../db/repositories/sequence-enrollments.js';
 import { SequenceSendsRepository, type SendListRow, type SendRow } from '../db/repositories/sequence-sends.js';
-import { SequencesRepository, type SequenceCounts, type SequenceRow } from '../db/repositories/sequences.js';
+import { SequencesRepository, type SequenceCounts, type SequenceRow, type SequenceTally } from '../db/repositories/sequences.js';
 import { UsersRepository } from '../db/repositories/users.js';
 import type { SendState } from '../db/schema/sequences.js';
 import { transaction } from '../db/transaction.js';
@@ -29,6 +29,8 @@ export interface SequenceView {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly counts: SequenceCounts;
+  /** Sends in state `sent` per step, in step order (exact, one entry per current step). */
+  readonly sentPerStep: readonly number[];
 }
 
 export interface SequencesServiceOptions {
@@ -67,15 +69,15 @@ export class SequencesService {
   }
 
   async list(): Promise<SequenceView[]> {
-    const [rows, counts] = await Promise.all([this.sequences.list(), this.sequences.counts(this.now())]);
-    return Promise.all(rows.map((row) => this.view(row, counts.get(Number(row.id)))));
+    const [rows, tallies] = await Promise.all([this.sequences.list(), this.sequences.counts(this.now())]);
+    return Promise.all(rows.map((row) => this.view(row, tallies.get(Number(row.id)))));
   }
 
   /** One sequence with its steps and counts; throws SEQUENCE_NOT_FOUND. */
   async get(key: string): Promise<SequenceView> {
     const row = await this.require(key);
-    const counts = await this.sequences.counts(this.now(), Number(row.id));
-    return this.view(row, counts.get(Number(row.id)));
+    const tallies = await this.sequences.counts(this.now(), Number(row.id));
+    return this.view(row, tallies.get(Number(row.id)));
   }
 
   /** Creates a sequence; throws VALIDATION_FAILED (field named) or SEQUENCE_EXISTS. Nothing is written on a refusal. */
@@ -268,7 +270,7 @@ export class SequencesService {
     return row;
   }
 
-  private async view(row: SequenceRow, counts: SequenceCounts | undefined): Promise<SequenceView> {
+  private async view(row: SequenceRow, tally: SequenceTally | undefined): Promise<SequenceView> {
     const steps = await this.sequences.steps(Number(row.id));
     return {
       key: row.key,
@@ -277,7 +279,8 @@ export class SequencesService {
       steps: steps.map((step) => ({ delay: formatDelay(Number(step.delay_ms)), subject: step.subject, text: step.text, html: step.html })),
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
-      counts: counts ?? emptyCounts,
+      counts: tally?.counts ?? emptyCounts,
+      sentPerStep: steps.map((step) => tally?.sentByStep.get(step.position) ?? 0),
     };
   }
 }

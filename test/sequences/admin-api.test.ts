@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { testEngine } from '../helpers/database.js';
 import type { HttpClient } from '../helpers/http.js';
 import { VariantSmtpServer } from './smtp-variants.js';
-import { twoSteps } from './support.js';
+import { seedLedger, seedUsers, twoSteps } from './support.js';
 
 type Body = Record<string, unknown> & ErrorBody;
 
@@ -138,6 +138,36 @@ describe(`sequence admin API on ${testEngine()}`, () => {
     assert.equal(badOutcome.status, 400);
     const badState = await admin.get<Body>('/api/v1/admin/sends/?state=lost');
     assert.equal(badState.status, 400);
+  });
+
+  it('sent_per_step is exact per step, past 1000 sends, and counts only sends in state sent', async () => {
+    await t.app.services.sequences.create({
+      key: 'funnel',
+      name: 'Funnel',
+      steps: [1, 2, 3].map((n) => ({ delay: `${n}d`, subject: `funnel ${n}`, text: 'x' })),
+    });
+    const users = await seedUsers(t.app, 1205, 'funnel');
+    await seedLedger(t.app, 'funnel', users, [1205, 700], [
+      { step: 2, state: 'failed', count: 5 },
+      { step: 3, state: 'unknown', count: 3 },
+      { step: 3, state: 'queued', count: 2 },
+    ]);
+    type Listed = { key: string; steps: unknown[]; counts: Record<string, number>; sent_per_step: number[] };
+    const list = await admin.get<{ sequences: Listed[] }>('/api/v1/admin/sequences/');
+    assert.equal(list.status, 200, list.text);
+    const funnel = list.body.sequences.find((s) => s.key === 'funnel');
+    assert.deepEqual(funnel?.sent_per_step, [1205, 700, 0]);
+    assert.equal(funnel?.counts.sent, 1905);
+    assert.equal(funnel?.counts.failed, 5);
+    assert.equal(funnel?.counts.unknown, 3);
+    for (const sequence of list.body.sequences) assert.equal(sequence.sent_per_step.length, sequence.steps.length, `${sequence.key}: one entry per step`);
+    const one = await admin.get<Listed>('/api/v1/admin/sequences/funnel/');
+    assert.deepEqual(one.body.sent_per_step, [1205, 700, 0]);
+
+    // Dropping step 3 drops its entry; the totals still count every send.
+    await t.app.services.sequences.update('funnel', { name: 'Funnel', steps: [1, 2].map((n) => ({ delay: `${n}d`, subject: `funnel ${n}`, text: 'x' })) });
+    const shorter = await admin.get<Listed>('/api/v1/admin/sequences/funnel/');
+    assert.deepEqual(shorter.body.sent_per_step, [1205, 700]);
   });
 
   it('takes ?limit= and ?offset= from the query string (bug: every ?limit= answered 400, "must be integer")', async () => {

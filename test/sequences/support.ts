@@ -36,3 +36,56 @@ export function twoSteps(key = 'welcome', delay2 = '1d') {
 export async function sendStates(app: App): Promise<Record<string, number>> {
   return app.services.sequences.sendCounts();
 }
+
+/**
+ * Enrolls `userIds` in sequence `key` and writes their send ledger directly
+ * (bulk, no SMTP): the first `sent[n]` enrollments have step n+1 in state
+ * `sent`, and `other` adds rows of other states ({step, state, count}) after
+ * them. For funnel counts past any page size.
+ */
+export async function seedLedger(
+  app: App,
+  key: string,
+  userIds: readonly number[],
+  sent: readonly number[],
+  other: ReadonlyArray<{ step: number; state: 'failed' | 'unknown' | 'queued'; count: number }> = [],
+): Promise<void> {
+  const db = app.services.storage.db;
+  const now = app.clock.now();
+  const sequence = await db.selectFrom('sequences').select('id').where('key', '=', key).executeTakeFirstOrThrow();
+  const enrollmentIds: number[] = [];
+  for (let start = 0; start < userIds.length; start += 200) {
+    const rows = userIds.slice(start, start + 200).map((userId) => ({ sequence_id: sequence.id, user_id: userId, status: 'active' as const, next_step: 1, due_at: null, created_at: now, updated_at: now }));
+    enrollmentIds.push(...(await db.insertInto('sequence_enrollments').values(rows).returning('id').execute()).map((row) => Number(row.id)));
+  }
+  const sends: Array<{ enrollment: number; step: number; state: 'sent' | 'failed' | 'unknown' | 'queued' }> = [];
+  sent.forEach((count, index) => {
+    for (let i = 0; i < count; i += 1) sends.push({ enrollment: enrollmentIds[i] as number, step: index + 1, state: 'sent' });
+  });
+  // Each step's other rows go to the enrollments after those that already have a row for that step.
+  const used = new Map(sent.map((count, index) => [index + 1, count]));
+  for (const { step, state, count } of other) {
+    const from = used.get(step) ?? 0;
+    for (let i = from; i < from + count; i += 1) sends.push({ enrollment: enrollmentIds[i] as number, step, state });
+    used.set(step, from + count);
+  }
+  for (let start = 0; start < sends.length; start += 200) {
+    const rows = sends.slice(start, start + 200).map((send) => ({
+      enrollment_id: send.enrollment,
+      sequence_id: sequence.id,
+      step: send.step,
+      state: send.state,
+      recipient: null,
+      attempts: send.state === 'queued' ? 0 : 1,
+      next_attempt_at: now,
+      locked_by: null,
+      lease_until: null,
+      response_code: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      sent_at: send.state === 'sent' ? now : null,
+    }));
+    await db.insertInto('sequence_sends').values(rows).execute();
+  }
+}

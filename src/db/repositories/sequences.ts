@@ -32,6 +32,13 @@ export interface SequenceCounts {
   due_now: number;
 }
 
+/** A sequence's counts plus its exact per-step funnel. */
+export interface SequenceTally {
+  readonly counts: SequenceCounts;
+  /** Sends in state `sent` by step number (1-based); steps with none are absent. */
+  readonly sentByStep: Map<number, number>;
+}
+
 const zeroCounts = (): SequenceCounts => ({ enrolled: 0, active: 0, completed: 0, stopped: 0, unsubscribed: 0, sent: 0, failed: 0, unknown: 0, due_now: 0 });
 
 /** Data access for `sequences` and `sequence_steps`. Callers wrap writes that span both in a transaction. */
@@ -113,14 +120,18 @@ export class SequencesRepository {
     await this.db.deleteFrom('sequences').where('id', '=', id).execute();
   }
 
-  /** Counts per sequence id: enrollments by status, sends by state, and steps due now. */
-  async counts(now: number, sequenceId?: number): Promise<Map<number, SequenceCounts>> {
-    const result = new Map<number, SequenceCounts>();
-    const entry = (id: number) => {
-      let counts = result.get(id);
-      if (counts === undefined) result.set(id, (counts = zeroCounts()));
-      return counts;
+  /**
+   * Counts per sequence id: enrollments by status, sends by state, steps due
+   * now, and the exact number of sent sends of each step (the funnel).
+   */
+  async counts(now: number, sequenceId?: number): Promise<Map<number, SequenceTally>> {
+    const result = new Map<number, SequenceTally>();
+    const tally = (id: number) => {
+      let found = result.get(id);
+      if (found === undefined) result.set(id, (found = { counts: zeroCounts(), sentByStep: new Map() }));
+      return found;
     };
+    const entry = (id: number) => tally(id).counts;
     let enrollments = this.db
       .selectFrom('sequence_enrollments')
       .select(['sequence_id', 'status', sql<number>`count(*)`.as('n')])
@@ -131,15 +142,19 @@ export class SequencesRepository {
       counts.enrolled += Number(row.n);
       counts[row.status] += Number(row.n);
     }
+    // One grouped query gives the per-state totals and every step's exact sent count
+    // (sequence_sends_sequence_idx serves the filter; a sequence has a handful of steps).
     let sends = this.db
       .selectFrom('sequence_sends')
-      .select(['sequence_id', 'state', sql<number>`count(*)`.as('n')])
+      .select(['sequence_id', 'state', 'step', sql<number>`count(*)`.as('n')])
       .where('state', 'in', ['sent', 'failed', 'unknown'])
-      .groupBy(['sequence_id', 'state']);
+      .groupBy(['sequence_id', 'state', 'step']);
     if (sequenceId !== undefined) sends = sends.where('sequence_id', '=', sequenceId);
     for (const row of await sends.execute()) {
       const state = row.state as 'sent' | 'failed' | 'unknown';
-      entry(Number(row.sequence_id))[state] += Number(row.n);
+      const found = tally(Number(row.sequence_id));
+      found.counts[state] += Number(row.n);
+      if (state === 'sent') found.sentByStep.set(Number(row.step), Number(row.n));
     }
     let dueEnrollments = this.db
       .selectFrom('sequence_enrollments')

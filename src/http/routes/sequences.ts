@@ -3,7 +3,7 @@ import type { SendState } from '../../db/schema/sequences.js';
 import { installAuth, requireAdmin } from '../auth.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';
-import { enrollmentBody, enrollmentSchema, outboxSendBody, sendBody, sendSchema, sequenceBody, sequenceSchema } from './sequence-schemas.js';
+import { enrollmentBody, enrollmentSchema, outboxSendBody, sendBody, sendSchema, sequenceBody, sequenceExample, sequenceSchema } from './sequence-schemas.js';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
 const security = [{ cookieAuth: [] }];
@@ -65,8 +65,11 @@ export const sequenceRoutes: RouteModule = (app, ctx) => {
   app.get('/api/v1/admin/sequences/', {
     preHandler: admin,
     schema: {
-      tags, security, summary: 'Sequences with counts (enrolled, active, completed, unsubscribed, sent, failed, unknown, due now)',
-      response: { 200: { type: 'object', properties: { sequences: { type: 'array', items: sequenceSchema } }, required: ['sequences'] }, ...errors },
+      tags, security, summary: 'Sequences with counts (enrolled, active, completed, unsubscribed, sent, failed, unknown, due now) and the exact sent count per step (sent_per_step)',
+      response: {
+        200: { type: 'object', properties: { sequences: { type: 'array', items: sequenceSchema } }, required: ['sequences'], examples: [{ sequences: [sequenceExample] }] },
+        ...errors,
+      },
     },
   }, async () => ({ sequences: (await service().list()).map(sequenceBody) }));
 

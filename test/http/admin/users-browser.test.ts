@@ -7,6 +7,7 @@ import { HttpClient } from '../../helpers/http.js';
 import { describeIfAvailable } from '../../helpers/postgres-only.js';
 import { eventually } from '../../helpers/processes.js';
 import { openTab } from '../../presence/support.js';
+import { seedLedger, seedUsers } from '../../sequences/support.js';
 import { ADMIN, MEMBER, assertNoSecrets, chromiumMissing, consoleContext, launchChromium, pageFetch, screenshots, signIn, startConsoleApp } from './support.js';
 
 /** The member signed in from a device: a client with its own cookies, and its session id. */
@@ -113,10 +114,22 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
     const [send] = await sequences.listSends({ state: 'unknown' });
     assert.ok(send);
 
+    // A second sequence past the console's old 1000-send read: the funnel shows the exact counts.
+    await sequences.create({ key: 'big', name: 'Big', steps: [{ delay: '0s', subject: 'One', text: 'x' }, { delay: '1d', subject: 'Two', text: 'x' }] });
+    await seedLedger(t.app, 'big', await seedUsers(t.app, 1205, 'big'), [1205, 300]);
+
     await page.goto(`${t.url}/admin/sequences/`);
     const funnel = page.locator('article[data-sequence="welcome"]');
     await funnel.waitFor();
     assert.match(await funnel.innerText(), /Enrolled\s+1/);
+    assert.match(await funnel.innerText(), /Step 1 sent: Hello\s+0 \(0 %\)/, 'the unknown send is not counted as sent');
+    const big = page.locator('article[data-sequence="big"]');
+    await big.waitFor();
+    const bigText = await big.innerText();
+    assert.match(bigText, /Enrolled\s+1205/);
+    assert.match(bigText, /Step 1 sent: One\s+1205 \(100 %\)/);
+    assert.match(bigText, /Step 2 sent: Two\s+300 \(25 %\)/);
+    assert.doesNotMatch(bigText, /newest 1000/, 'no cap, no notice');
     const row = page.locator(`#unknown-table tr[data-send-id="${send.id}"]`);
     await row.waitFor();
     assert.match(await row.innerText(), /member@example\.test/);
@@ -125,7 +138,9 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
 
     await row.getByRole('button', { name: /arrived/ }).click();
     await row.waitFor({ state: 'detached' });
+    // The page reloads after the verdict: the send now counts as step 1's.
+    await eventually(async () => /Step 1 sent: Hello\s+1 \(100 %\)/.test(await funnel.innerText()), 'the funnel counts the resolved send');
     assert.deepEqual(await sequences.listSends({ state: 'unknown' }), []);
-    assert.equal((await sequences.listSends({ state: 'sent' })).length, 1);
+    assert.equal((await sequences.listSends({ state: 'sent', sequenceKey: 'welcome' })).length, 1);
   });
 });
