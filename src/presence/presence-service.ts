@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { PresenceRepository } from '../db/repositories/presence.js';
 import type { Logger } from '../logger.js';
 import { DiffBatch } from './diff-batch.js';
-import type { ConnectionHandle, PresenceBus, PresenceDiff, PresenceSink, PresenceStatus, PresenceViewer, VisibilityFn } from './types.js';
+import type { ConnectionHandle, OnlineAccount, PresenceBus, PresenceDiff, PresenceSink, PresenceStatus, PresenceViewer, VisibilityFn } from './types.js';
 import { seesEveryone } from './visibility.js';
 
 export interface PresenceServiceOptions {
@@ -140,6 +140,23 @@ export class PresenceService {
   /** How many users are online now (all instances; the console's overview). */
   countOnline(): Promise<number> {
     return this.options.repository.countOnline();
+  }
+
+  /**
+   * Online users with their e-mail, for admins (all instances), by
+   * ascending id after `afterId`; `next` is the cursor for the following
+   * page. One query (presence joined with users), not one look-up per user.
+   */
+  async listOnlineAccounts(afterId: number, limit: number): Promise<{ users: OnlineAccount[]; next: number | null }> {
+    const rows = await this.options.repository.listOnlineWithEmail(afterId, limit + 1);
+    const users = rows.slice(0, limit).map((row) => ({
+      userId: Number(row.user_id),
+      email: row.email,
+      connections: Number(row.active_connections),
+      lastSeenAt: isoTime(row.last_seen_at),
+    }));
+    const last = users[users.length - 1];
+    return { users, next: rows.length > limit && last ? last.userId : null };
   }
 
   /** Online users by ascending id after `afterId`; `next` is the cursor for the following page. */

@@ -41,6 +41,15 @@ export interface PresenceStatus {
   readonly active_connections: number;
 }
 
+/** An online user with the account's e-mail, as admins list them (time ISO 8601). */
+export interface OnlineAccount {
+  readonly userId: number;
+  readonly email: string;
+  /** Open connections on every instance. */
+  readonly connections: number;
+  readonly lastSeenAt: string | null;
+}
+
 /** What the ws adapter holds for one open socket. */
 export interface ConnectionHandle {
   readonly id: string;

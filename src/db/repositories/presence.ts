@@ -5,6 +5,9 @@ import type { UserPresenceTable } from '../schema/presence.js';
 
 export type UserPresenceRow = Selectable<UserPresenceTable>;
 
+/** An online user with the account's e-mail (the admin presence list). */
+export type OnlineAccountRow = Pick<UserPresenceRow, 'user_id' | 'active_connections' | 'last_seen_at'> & { email: string };
+
 /**
  * Data access for `user_presence`, `presence_connections` and
  * `presence_instances`. `active_connections` is always recomputed from the
@@ -142,6 +145,23 @@ export class PresenceRepository {
       .where('online', '=', 1)
       .where('user_id', '>', afterId)
       .orderBy('user_id')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Online users with their e-mail, by ascending id after `afterId` (keyset
+   * pagination): one join with `users`, served by the partial index on
+   * online users and the users primary key.
+   */
+  async listOnlineWithEmail(afterId: number, limit: number): Promise<OnlineAccountRow[]> {
+    return this.db
+      .selectFrom('user_presence')
+      .innerJoin('users', 'users.id', 'user_presence.user_id')
+      .select(['user_presence.user_id', 'users.email', 'user_presence.active_connections', 'user_presence.last_seen_at'])
+      .where('user_presence.online', '=', 1)
+      .where('user_presence.user_id', '>', afterId)
+      .orderBy('user_presence.user_id')
       .limit(limit)
       .execute();
   }

@@ -9,7 +9,7 @@ import { ADMIN, MEMBER, assertNoSecrets, chromiumMissing, consoleContext, launch
 
 /** Every console page, and admin API reads the pages make. */
 const PAGES = ['/admin/', '/admin/jobs/', '/admin/runs/', '/admin/runs/1/', '/admin/users/', '/admin/users/1/', '/admin/sequences/'];
-const READS = ['/api/v1/admin/users/?q=', '/api/v1/admin/users/1/sessions/', '/api/v1/admin/auth-health/', '/api/v1/admin/sequences/', '/api/v1/admin/sends/?state=unknown', '/api/v1/admin/overview/', '/api/v1/admin/runs/'];
+const READS = ['/api/v1/admin/users/?q=', '/api/v1/admin/users/1/sessions/', '/api/v1/admin/auth-health/', '/api/v1/admin/sequences/', '/api/v1/admin/sends/?state=unknown', '/api/v1/admin/overview/', '/api/v1/admin/runs/', '/api/v1/admin/presence/'];
 
 describeIfAvailable('the console to a signed-out visitor and to a non-admin, in Chromium', chromiumMissing, () => {
   let t: TestApp;

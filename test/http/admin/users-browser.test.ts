@@ -42,6 +42,9 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
 
   it('finds a user by e-mail and shows online users and the auth tables', async () => {
     const tab = await openTab(t.url, (await device(t, 'Warmup Browser')).http);
+    const calls: string[] = [];
+    const record = (request: { url(): string }) => calls.push(new URL(request.url()).pathname);
+    page.on('request', record);
     await page.goto(`${t.url}/admin/users/?q=member`);
     const row = page.locator(`#users-table tr[data-user-id="${memberId}"]`);
     await row.waitFor();
@@ -49,7 +52,13 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
     assert.equal(await page.locator('#users-table tbody tr').count(), 1, 'only the matching user');
     await page.locator('#health-table tbody tr').first().waitFor();
     assert.ok((await page.locator('#health-table tbody tr').count()) > 0);
-    await page.locator(`#online-list li[data-user-id="${memberId}"]`, { hasText: MEMBER.email }).waitFor();
+    const online = page.locator(`#online-list li[data-user-id="${memberId}"]`, { hasText: MEMBER.email });
+    await online.waitFor();
+    assert.match(await online.innerText(), /1 connection,/);
+    page.off('request', record);
+    // One admin presence call gives the e-mails: no look-up per online user.
+    assert.ok(calls.includes('/api/v1/admin/presence/'), calls.join(' '));
+    assert.deepEqual(calls.filter((path) => /^\/api\/v1\/admin\/users\/\d+\/$/.test(path) || path === '/api/v1/presence/'), []);
     await screenshots(page, 'users');
     await assertNoSecrets(page, 'users');
     tab.socket.close();

@@ -17,27 +17,13 @@ async function loadUsers() {
   document.getElementById('users-total').textContent = `${result.total} user${result.total === 1 ? '' : 's'}${q ? ` matching “${q}”` : ''}${result.total > result.users.length ? `, first ${result.users.length} shown` : ''}.`;
 }
 
-/** E-mails of users seen online, looked up once each (a few a refresh). */
-const emails = new Map();
-
-async function lookUp(ids) {
-  const missing = ids.filter((id) => !emails.has(id)).slice(0, 10);
-  await Promise.all(missing.map(async (id) => {
-    try {
-      emails.set(id, (await api('GET', `/api/v1/admin/users/${id}/`)).email);
-    } catch {
-      emails.set(id, `User ${id}`);
-    }
-  }));
-}
-
+/** Online users with their e-mail: one admin call (GET /api/v1/admin/presence/), no look-up per user. */
 async function loadOnline() {
-  const result = await api('GET', '/api/v1/presence/?limit=100');
-  await lookUp(result.results.map((status) => status.id));
-  document.getElementById('online-none').hidden = result.results.length > 0;
-  fill(document.getElementById('online-list'), result.results.map((status) => el('li', { 'data-user-id': status.id },
-    el('a', { href: `/admin/users/${status.id}/`, text: emails.get(status.id) ?? `User ${status.id}` }),
-    ` — ${status.active_connections} connection${status.active_connections === 1 ? '' : 's'}, last seen ${when(status.last_seen_at)}`)));
+  const result = await api('GET', '/api/v1/admin/presence/?limit=100');
+  document.getElementById('online-none').hidden = result.users.length > 0;
+  fill(document.getElementById('online-list'), result.users.map((user) => el('li', { 'data-user-id': user.user_id },
+    el('a', { href: `/admin/users/${user.user_id}/`, text: user.email }),
+    ` — ${user.connections} connection${user.connections === 1 ? '' : 's'}, last seen ${when(user.last_seen_at)}`)));
 }
 
 async function loadHealth() {
