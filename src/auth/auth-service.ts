@@ -78,7 +78,10 @@ export class AuthService {
     // An unknown email costs a hash check too, so timing does not reveal which emails exist.
     const ok = await passwords.verify(user?.password_hash ?? (await this.dummy()), password);
     // A wrong password stays counted; the right one (even for an inactive account) is no guess.
-    if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+    if (!user || !ok) {
+      await attempt.failed();
+      throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+    }
     await attempt.succeeded();
     if (user.activated_at === null || user.deactivated_at !== null) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
 

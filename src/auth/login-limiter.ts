@@ -18,11 +18,20 @@ export interface LoginLimiterOptions {
   readonly ipWindowMs: number;
 }
 
-/** A granted login attempt: settle it with succeeded() or leave it counted as a failure. */
+/** A granted login attempt: settle it with succeeded() or failed(); an unsettled one stays counted as a failure. */
 export interface LoginAttempt {
   /** The password was right: clears the account's counter and gives the IP its attempt back. */
   succeeded(): Promise<void>;
+  /**
+   * The password was wrong (or the account unknown): records the failure as
+   * settled. The reservation already counts toward the lock; this only lets
+   * a later refusal tell failures from attempts still in flight.
+   */
+  failed(): Promise<void>;
 }
+
+/** Retry-After for a refusal due to attempts in flight: they settle within a password check. */
+const IN_FLIGHT_RETRY_SECONDS = 1;
 
 /**
  * Limits failed logins per account (exponential back-off, capped) and per IP
@@ -50,7 +59,12 @@ export class LoginLimiter {
    * in the same statement, and every later one is refused until it ends.
    * Throws RATE_LIMITED (with Retry-After) when either counter is locked;
    * nothing is counted then (an IP reservation already made is given back).
-   * A granted attempt counts as a failure unless `succeeded()` is called.
+   * The refusal says why: "Too many failed logins" when the settled failures
+   * reached the limit, "too many login attempts in progress" (Retry-After
+   * 1 s) when the lock comes from reservations whose passwords are still
+   * being checked, e.g. a sixth simultaneous correct login. A granted
+   * attempt counts as a failure unless `succeeded()` is called; a success
+   * releases it (the account counter is cleared, the IP's attempt refunded).
    */
   async reserve(email: string, ip: string): Promise<LoginAttempt> {
     const now = this.clock.now();
@@ -60,23 +74,49 @@ export class LoginLimiter {
       untilWindowEnd: true,
       windowMs: this.options.ipWindowMs,
     });
-    if (!byIp.granted) throw this.limited(byIp.lockedUntil, now);
+    if (!byIp.granted) throw await this.refusal('ip', ip, byIp.lockedUntil, now);
     const accountKey = this.accountKey(email);
     const account = await this.attempts.reserve('account', accountKey, now, {
       afterAttempts: this.options.accountFreeFailures,
       lockMs: this.lockSteps,
-      windowMs: this.options.accountWindowMs ?? 3_600_000,
+      windowMs: this.accountWindowMs,
     });
     if (!account.granted) {
-      await this.attempts.refund('ip', ip, now);
-      throw this.limited(account.lockedUntil, now);
+      await this.attempts.refund('ip', ip, now, this.options.ipMaxFailures);
+      throw await this.refusal('account', accountKey, account.lockedUntil, now);
     }
     return {
       succeeded: async () => {
         const at = this.clock.now();
-        await Promise.all([this.attempts.clear('account', accountKey), this.attempts.refund('ip', ip, at)]);
+        await Promise.all([this.attempts.clear('account', accountKey), this.attempts.refund('ip', ip, at, this.options.ipMaxFailures)]);
+      },
+      failed: async () => {
+        const at = this.clock.now();
+        await Promise.all([
+          this.attempts.recordSettledFailure('account', accountKey, at, at - this.accountWindowMs),
+          this.attempts.recordSettledFailure('ip', ip, at, at - this.options.ipWindowMs),
+        ]);
       },
     };
+  }
+
+  private get accountWindowMs(): number {
+    return this.options.accountWindowMs ?? 3_600_000;
+  }
+
+  /**
+   * The honest refusal for a locked counter: failures when the settled
+   * failures in the window reached the limit; otherwise attempts still in
+   * flight hold the lock (they settle within a password check, and a success
+   * releases it), so a short Retry-After. The lock itself is unchanged: no
+   * more password checks run either way.
+   */
+  private async refusal(scope: 'account' | 'ip', key: string, lockedUntil: number, now: number): Promise<AppError> {
+    const [limit, windowMs] = scope === 'account' ? [this.options.accountFreeFailures, this.accountWindowMs] : [this.options.ipMaxFailures, this.options.ipWindowMs];
+    if ((await this.attempts.settledFailures(scope, key, now - windowMs)) >= limit) return this.limited(lockedUntil, now);
+    return new AppError('RATE_LIMITED', `Too many login attempts are in progress; try again in ${IN_FLIGHT_RETRY_SECONDS} s.`, {
+      headers: { 'retry-after': String(IN_FLIGHT_RETRY_SECONDS) },
+    });
   }
 
   /** Account lock lengths: base, 2 x base, ... up to the cap (the last entry repeats). */
@@ -122,10 +162,12 @@ export class LoginLimiter {
   async recordFailure(email: string, ip: string): Promise<void> {
     const now = this.clock.now();
     const accountKey = this.accountKey(email);
-    const accountWindow = this.options.accountWindowMs ?? 3_600_000;
+    const accountWindow = this.accountWindowMs;
     const [account, byIp] = await Promise.all([
       this.attempts.recordFailure('account', accountKey, now, now - accountWindow),
       this.attempts.recordFailure('ip', ip, now, now - this.options.ipWindowMs),
+      this.attempts.recordSettledFailure('account', accountKey, now, now - accountWindow),
+      this.attempts.recordSettledFailure('ip', ip, now, now - this.options.ipWindowMs),
     ]);
     const over = account.failures - this.options.accountFreeFailures;
     if (over >= 0) {

@@ -3,6 +3,14 @@ import type { Storage } from '../database.js';
 
 export type AttemptScope = 'account' | 'ip';
 
+/**
+ * The row that counts a scope's *settled* failures (wrong passwords already
+ * checked), next to the reservation counter, which counts attempts still in
+ * flight as well. Same table, its own scope name, so no migration.
+ */
+const settled = (scope: AttemptScope) => `${scope}-failed` as const;
+type RowScope = AttemptScope | ReturnType<typeof settled>;
+
 export interface AttemptCounter {
   readonly failures: number;
   readonly windowStartedAt: number;
@@ -46,7 +54,7 @@ export class LoginAttemptsRepository {
    * returns the counter after it. A counter whose window started before
    * `windowStartedAfter` starts again at 1.
    */
-  async recordFailure(scope: AttemptScope, key: string, now: number, windowStartedAfter: number): Promise<AttemptCounter> {
+  async recordFailure(scope: RowScope, key: string, now: number, windowStartedAfter: number): Promise<AttemptCounter> {
     const row = await this.storage.db
       .insertInto('login_attempts')
       .values({ scope, key, failures: 1, window_started_at: now, locked_until: 0, updated_at: now })
@@ -99,11 +107,44 @@ export class LoginAttemptsRepository {
     return { granted: false, lockedUntil: until };
   }
 
-  /** Gives back one reserved attempt (the attempt succeeded); the lock, if any, stays. */
-  async refund(scope: AttemptScope, key: string, now: number): Promise<void> {
+  /**
+   * Counts one settled failure (a password checked and wrong) in the
+   * scope's settled counter; a reservation counts an attempt before its
+   * outcome is known, this only after. Returns the settled failures in the window.
+   */
+  async recordSettledFailure(scope: AttemptScope, key: string, now: number, windowStartedAfter: number): Promise<number> {
+    return (await this.recordFailure(settled(scope), key, now, windowStartedAfter)).failures;
+  }
+
+  /** Settled failures in the window (0 when none, or when the window has ended). */
+  async settledFailures(scope: AttemptScope, key: string, windowStartedAfter: number): Promise<number> {
+    const row = await this.storage.db
+      .selectFrom('login_attempts')
+      .select(['failures', 'window_started_at'])
+      .where('scope', '=', settled(scope))
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row === undefined || Number(row.window_started_at) < windowStartedAfter ? 0 : Number(row.failures);
+  }
+
+  /**
+   * Gives back one reserved attempt (it succeeded, or another counter refused
+   * it before any password check). With `lockAfter` (the counter's
+   * ReservationLock.afterAttempts), a lock is lifted when the attempts left
+   * fall below it: that lock was set by a reservation that is no failure, and
+   * the next reservation to reach the limit sets it again, so no more
+   * password checks can fail or be in flight than the limit. Without it the
+   * lock, if any, stays.
+   */
+  async refund(scope: AttemptScope, key: string, now: number, lockAfter?: number): Promise<void> {
+    const left = sql<number>`case when failures > 0 then failures - 1 else 0 end`;
     await this.storage.db
       .updateTable('login_attempts')
-      .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end`, updated_at: now })
+      .set({
+        failures: left,
+        ...(lockAfter === undefined ? {} : { locked_until: sql<number>`case when ${left} < ${lockAfter} then ${bigint(0)} else locked_until end` }),
+        updated_at: now,
+      })
       .where('scope', '=', scope)
       .where('key', '=', key)
       .execute();
@@ -120,8 +161,9 @@ export class LoginAttemptsRepository {
       .execute();
   }
 
+  /** Deletes the scope's counters for the key: reservations, lock and settled failures. */
   async clear(scope: AttemptScope, key: string): Promise<void> {
-    await this.storage.db.deleteFrom('login_attempts').where('scope', '=', scope).where('key', '=', key).execute();
+    await this.storage.db.deleteFrom('login_attempts').where('scope', 'in', [scope, settled(scope)]).where('key', '=', key).execute();
   }
 
   /** Deletes up to `limit` counters untouched since `before`; returns the count. */

@@ -62,9 +62,14 @@ export interface RevocationMarksTable {
   recorded_at: number;
 }
 
-/** Failed-login counters per account (keyed by an HMAC of the email) and per IP. */
+/**
+ * Failed-login counters per account (keyed by an HMAC of the email) and per
+ * IP. `account`/`ip` count reserved attempts (in flight or failed) and hold
+ * the lock; `account-failed`/`ip-failed` count settled failures only, so a
+ * refusal can say which it is (src/auth/login-limiter.ts).
+ */
 export interface LoginAttemptsTable {
-  scope: 'account' | 'ip';
+  scope: 'account' | 'ip' | 'account-failed' | 'ip-failed';
   key: string;
   failures: number;
   window_started_at: number;
