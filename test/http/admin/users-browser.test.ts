@@ -87,7 +87,8 @@ describeIfAvailable('the console: users, sessions and sequences, in Chromium', c
     await page.locator('#confirm').getByRole('button', { name: 'Log out everywhere' }).click();
     await page.locator('#notice', { hasText: 'Logged out everywhere' }).waitFor();
     await eventually(async () => (await me(phone.http)) === 401, 'every session is refused');
-    assert.equal(await page.locator('#sessions-table tbody tr').count(), 0);
+    // The notice shows before the list reloads (user.js notifies, then refreshes): wait for the reload.
+    await eventually(async () => (await page.locator('#sessions-table tbody tr').count()) === 0, 'the sessions list empties');
   });
 
   it('refuses every action without a valid CSRF token (403), and takes it with one', async () => {
