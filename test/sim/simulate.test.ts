@@ -89,10 +89,10 @@ describe('simulator oracle (issue 13 §1)', () => {
     const job = defineJob({ name: 'j', description: 'j', schedule: '*/5 * * * *', run: body });
     const start = Date.parse('2026-03-05T00:00:00Z');
     assert.equal(expectedLateAfter(job), 600_000, '5-minute period: max(10 min, 5 + 5 min)');
-    const recorder = new AlertRecorder(() => 0);
+    const recorder = new AlertRecorder(() => 0, () => 0);
     const ok = { id: 1, job: 'j', scheduled_for: start, status: 'ok', dry_run: 0, started_at: start } as CronRunRow;
-    recorder.okAt.set(1, recorder.next());
-    const check = (minutes: number, late: boolean) => recorder.checks.push({ seq: recorder.next(), world: start + minutes * 60_000, instance: 'sim-0#1', now: start + minutes * 60_000, createdAt: start, late: new Map([['j', late]]) });
+    recorder.committed(1);
+    const check = (minutes: number, late: boolean) => recorder.checks.push({ seq: recorder.next(), world: start + minutes * 60_000, event: minutes, instance: 'sim-0#1', now: start + minutes * 60_000, createdAt: start, late: new Map([['j', late]]) });
     const alert = (state: 'firing' | 'resolved') =>
       recorder.alerts.push({ seq: recorder.next(), world: 0, event: { type: 'job.late', state, job: 'j', at: '', summary: '', details: {}, instance: 'sim-0#1' } });
     check(5, false);
