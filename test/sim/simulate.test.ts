@@ -6,6 +6,7 @@ import { AlertRecorder } from '../../sim/alerts.js';
 import { checkOracle, expectedSlots } from '../../sim/oracle.js';
 import { checkLateness, expectedLateAfter } from '../../sim/oracle-lateness.js';
 import { simulate } from '../../sim/simulate.js';
+import { World } from '../../sim/world.js';
 import { testEngine } from '../helpers/database.js';
 
 const body = async () => ({});
@@ -105,6 +106,17 @@ describe('simulator oracle (issue 13 §1)', () => {
     assert.deepEqual([...new Set(result.violations.map((v) => v.kind))].sort(), ['job.late raised twice without being cleared', 'late episode not cleared', 'status().late disagrees with the oracle']);
     assert.equal(result.episodes.get('j'), 2);
     assert.equal(result.judged, 4);
+  });
+});
+
+describe('simulator world', () => {
+  it('keeps virtual time in whole milliseconds (a fractional clock made every PostgreSQL ledger finish fail)', async () => {
+    const world = new World(Date.UTC(2026, 2, 5));
+    const seen: number[] = [];
+    world.at(world.now + 1234.567, undefined, () => seen.push(world.now));
+    world.at(world.now + 0.2, undefined, () => seen.push(world.now));
+    await world.run(world.now + 10_000);
+    assert.ok(seen.length === 2 && seen.every(Number.isInteger), String(seen));
   });
 });
 
