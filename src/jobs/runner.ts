@@ -349,7 +349,7 @@ export class JobRunner {
     return { id: id ?? null, job: definition.name, scheduledFor: request.slot, trigger: request.trigger, status: 'skipped', durationMs: 0, counts: {}, reason };
   }
 
-  private row(job: string, request: Pick<RunRequest, 'slot' | 'trigger' | 'dryRun' | 'caller'>, status: 'running' | 'skipped', startedAt: number): NewCronRun {
+  private row(job: string, request: Pick<RunRequest, 'slot' | 'trigger' | 'dryRun' | 'caller' | 'params'>, status: 'running' | 'skipped', startedAt: number): NewCronRun {
     return {
       job,
       scheduledFor: request.slot,
@@ -361,6 +361,7 @@ export class JobRunner {
       ip: request.caller.ip,
       userAgent: request.caller.userAgent === undefined ? undefined : request.caller.userAgent.slice(0, 300),
       requestId: request.caller.requestId,
+      params: request.params === undefined || Object.keys(request.params).length === 0 ? undefined : JSON.stringify(request.params),
     };
   }
 }

@@ -6,6 +6,7 @@ import type { JobLeasesRepository } from '../db/repositories/job-leases.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decideDue } from './catch-up.js';
+import { RunHistory } from './history.js';
 import { lateness } from './lateness.js';
 import type { LeaseTiming } from './lease.js';
 import { JobRegistry, type RegisteredJob } from './registry.js';
@@ -56,6 +57,7 @@ export interface JobsServiceOptions {
  */
 export class DefaultJobsService implements JobsService {
   readonly registry: JobRegistry;
+  readonly history: RunHistory;
   private readonly runner: JobRunner;
   private readonly listeners = new Set<RunFinishedListener>();
   private readonly createdAt: number;
@@ -65,6 +67,7 @@ export class DefaultJobsService implements JobsService {
   constructor(private readonly options: JobsServiceOptions) {
     this.registry = new JobRegistry(options.definitions, options.overrides, options.lateAfterMs === undefined ? {} : { lateAfterMs: options.lateAfterMs });
     this.createdAt = options.clock.now();
+    this.history = new RunHistory(options.ledger, this.registry);
     this.runner = new JobRunner({
       ledger: options.ledger,
       leases: options.leases,

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { RunHistory } from './history.js';
 import type { DstPolicy } from './schedule.js';
 
 export type { DstPolicy } from './schedule.js';
@@ -181,6 +182,8 @@ export interface RunJobOptions {
 
 /** The scheduler's face to adapters (HTTP trigger routes, CLI, in-process loop). */
 export interface JobsService {
+  /** The run ledger as the console reads it: filtered, paged history and one run in full. */
+  readonly history: RunHistory;
   /** Registered jobs after configuration overrides. */
   definitions(): readonly JobDefinition[];
   /**

@@ -137,6 +137,11 @@ export class PresenceService {
     return { results: own.online ? [own] : [], next: null };
   }
 
+  /** How many users are online now (all instances; the console's overview). */
+  countOnline(): Promise<number> {
+    return this.options.repository.countOnline();
+  }
+
   /** Online users by ascending id after `afterId`; `next` is the cursor for the following page. */
   async listOnline(afterId: number, limit: number): Promise<{ results: PresenceStatus[]; next: number | null }> {
     const rows = await this.options.repository.listOnline(afterId, limit + 1);

@@ -60,13 +60,35 @@ export class SessionControl {
       }));
   }
 
+  /**
+   * Live sessions of everybody (the console's overview): not revoked and not
+   * expired. A user logged out everywhere by a not-before mark has rows
+   * marked revoked too, so they are not counted.
+   */
+  countLive(): Promise<number> {
+    return this.sessionsRepo.countLive(this.clock.now());
+  }
+
   /** Revokes one of the user's own live sessions; SESSION_NOT_FOUND for anyone else's, unknown or ended ones. */
   async revokeOwn(userId: number, sessionId: string): Promise<void> {
+    await this.revokeOne(userId, sessionId, 'logout');
+  }
+
+  /**
+   * Revokes one live session of `userId` (an admin's "revoke" in the
+   * console; reason `admin`): its access tokens are refused as after a
+   * self-revoke. SESSION_NOT_FOUND for a session of someone else, unknown or ended.
+   */
+  async revokeForUser(userId: number, sessionId: string): Promise<void> {
+    await this.revokeOne(userId, sessionId, 'admin');
+  }
+
+  private async revokeOne(userId: number, sessionId: string, reason: string): Promise<void> {
     const row = await this.sessionsRepo.findById(sessionId);
     if (!row || Number(row.user_id) !== userId || !this.isLive(row, this.clock.now())) {
       throw new AppError('SESSION_NOT_FOUND', 'No such session.');
     }
-    await this.sessions.revoke(sessionId, 'logout');
+    await this.sessions.revoke(sessionId, reason);
     // This instance refuses the tokens at once; the others on their next view refresh (~1 s).
     await this.view.refreshNow();
   }

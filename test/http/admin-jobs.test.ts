@@ -131,6 +131,7 @@ describe('admin job actions: pause, resume, run now, dry run; /cron/status field
       ['/api/v1/admin/jobs/test-minutely/pause/', { reason: 42 }],
       ['/api/v1/admin/jobs/test-minutely/run/', { dry_run: 'yes please' }],
       ['/api/v1/admin/jobs/test-minutely/run/', { other: 1 }],
+      ['/api/v1/admin/jobs/test-minutely/resume/?now=1', {}],
     ] as const) {
       const bad = await admin.post(path, { json, headers: csrfHeaders(admin) });
       assert.equal(bad.status, 400, `${path} ${JSON.stringify(json)}: ${bad.text}`);

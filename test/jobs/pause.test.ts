@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestClock } from '../../src/clock.js';
 import { loadConfig, ConfigError } from '../../src/config/index.js';
+import { AlertMonitor } from '../../src/alerts/monitor.js';
+import type { AlertEvent } from '../../src/alerts/types.js';
 import { isAppError } from '../../src/errors.js';
 import { JobRegistry } from '../../src/jobs/registry.js';
 import { InProcessScheduler } from '../../src/jobs/scheduler.js';
@@ -131,6 +133,32 @@ describe('lateness threshold (JOB_<NAME>_LATE_AFTER, CRON_LATE_AFTER) drives sta
     assert.equal((await get('minutely'))?.late, false, 'counted from the resume');
     clock.advance(10 * MINUTE + 1000);
     assert.deepEqual([(await get('minutely'))?.late, (await get('minutely'))?.lateBySeconds], [true, 1]);
+  });
+
+  it('the late alert follows the same rule: fires with late_by_seconds, resolves when the job is paused', async () => {
+    const open = new Set<string>();
+    const events: AlertEvent[] = [];
+    const monitor = new AlertMonitor({
+      clock,
+      logger: silent,
+      status: () => fixture.service.status(),
+      instanceId: 'a',
+      store: {
+        open: async (job, kind) => !open.has(`${job}:${kind}`) && Boolean(open.add(`${job}:${kind}`)),
+        close: async (job, kind) => open.delete(`${job}:${kind}`),
+      },
+      sinks: [{ name: 'memory', send: async (event) => void events.push(event) }],
+    });
+    await monitor.check();
+    const fired = events.find((event) => event.job === 'minutely' && event.type === 'job.late');
+    assert.deepEqual([fired?.state, fired?.details.late_by_seconds, fired?.details.late_after_seconds], ['firing', 1, 600]);
+    await fixture.service.pause('minutely', 'ops');
+    await monitor.check();
+    assert.equal(events.filter((event) => event.job === 'minutely').at(-1)?.state, 'resolved', 'a paused job raises no late alert');
+    clock.advance(60 * MINUTE);
+    await monitor.check();
+    assert.equal(events.filter((event) => event.job === 'minutely' && event.state === 'firing').length, 1);
+    await fixture.service.resume('minutely', 'ops');
   });
 });
 

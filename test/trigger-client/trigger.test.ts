@@ -166,11 +166,15 @@ describe('curfew trigger against a loopback server', () => {
     assert.equal(server.slotsHandedOut.length, 2);
   });
 
-  it('a disabled job (409 JOB_DISABLED) exits 6, not 2 = busy', async () => {
+  it('a disabled (409 JOB_DISABLED) or paused (409 JOB_PAUSED) job exits 6, not 2 = busy', async () => {
     server.forced.push({ status: 409, body: { error: { code: 'JOB_DISABLED', message: 'Job "logout-all-users" is disabled.' } } });
     const disabled = await runTrigger(options({ job: 'logout-all-users' }), deps);
     assert.equal(disabled.exitCode, EXIT.DISABLED, disabled.line);
     assert.match(disabled.line, /outcome=disabled exit=6/);
+    server.forced.push({ status: 409, body: { error: { code: 'JOB_PAUSED', message: 'Job "flush-expired-tokens" is paused by ops@example.com.' } } });
+    const paused = await runTrigger(options({ job: 'flush-expired-tokens' }), deps);
+    assert.equal(paused.exitCode, EXIT.DISABLED, paused.line);
+    assert.match(paused.line, /exit=6 message="JOB_PAUSED: /);
     server.forced.push({ status: 409, body: { ok: false, message: 'Cron is already running.' } });
     assert.equal((await runTrigger(options(), deps)).exitCode, EXIT.BUSY);
   });

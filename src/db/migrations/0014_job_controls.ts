@@ -6,7 +6,7 @@ import type { CurfewMigration } from './types.js';
  * instance's scheduler and by `/cron/run` until resumed; `resumed_at` is where
  * its catch-up and lateness start again (docs/scheduler.md, "Pause"). And an
  * index for the console's run history (`WHERE job = ? ORDER BY started_at DESC,
- * id DESC`, keyset paging).
+ * id DESC`, keyset paging), and the run's parameters on its ledger row.
  */
 export const migration: CurfewMigration = {
   async up(db) {
@@ -20,6 +20,8 @@ export const migration: CurfewMigration = {
       .addColumn('resumed_at', bigint)
       .addColumn('resumed_by', 'text')
       .execute();
+    // JSON of the run's parameters (e.g. logout-all-users' exclusions); null when none.
+    await db.schema.alterTable('cron_runs').addColumn('params', 'text').execute();
     await db.schema.createIndex('cron_runs_job_started_idx').on('cron_runs').columns(['job', 'started_at', 'id']).execute();
   },
 };

@@ -17,6 +17,8 @@ export interface NewCronRun {
   readonly ip?: string | undefined;
   readonly userAgent?: string | undefined;
   readonly requestId?: string | undefined;
+  /** JSON of the run's parameters; omitted when none. */
+  readonly params?: string | undefined;
   readonly output?: string | undefined;
   /** For rows inserted already finished (skipped, missed). */
   readonly finishedAt?: number | undefined;
@@ -33,6 +35,34 @@ export interface CronRunOutcome {
   /** The whole error (stack, `cause` chain), already redacted and bounded; null when none. */
   readonly errorDetail?: string | null;
 }
+
+/** Filters of the run history (all optional); rows come newest first by (started_at, id). */
+export interface CronRunFilter {
+  readonly job?: string;
+  readonly status?: Status;
+  readonly trigger?: CronRunsTable['trigger'];
+  /** started_at >= from */
+  readonly from?: number;
+  /** started_at <= to */
+  readonly to?: number;
+  /** Keyset: only rows strictly older than this (started_at, id). */
+  readonly before?: { readonly startedAt: number; readonly id: number };
+  readonly limit: number;
+}
+
+/** A history row: everything but the whole output and error detail, with the output's head and length. */
+export type CronRunListRow = Omit<CronRunRow, 'output' | 'error_detail' | 'caller_ip' | 'user_agent' | 'request_id' | 'params'> & {
+  /** The first `headChars` characters of the output. */
+  readonly output_head: string | null;
+  readonly output_length: number | null;
+};
+
+/** One row with a slice of its output. */
+export type CronRunDetailRow = Omit<CronRunRow, 'output'> & {
+  readonly output_head: string | null;
+  readonly output_slice: string | null;
+  readonly output_length: number | null;
+};
 
 /**
  * `started_at` as an expression no index serves (unary plus, raw SQL: Kysely has no way to say it), so
@@ -65,6 +95,7 @@ export class CronRunsRepository {
       caller_ip: run.ip ?? null,
       user_agent: run.userAgent ?? null,
       request_id: run.requestId ?? null,
+      params: run.params ?? null,
       instance_id: run.instanceId,
       dry_run: run.dryRun ? 1 : 0,
     };
@@ -225,6 +256,66 @@ export class CronRunsRepository {
       .limit(1)
       .executeTakeFirst();
     return row?.started_at;
+  }
+
+  /**
+   * The run history, newest first by (started_at, id), filtered and
+   * keyset-paged. Served by cron_runs_job_started_idx (job given) or
+   * cron_runs_started_at_idx. Reads only the first `headChars` of each output.
+   */
+  async list(filter: CronRunFilter, headChars: number): Promise<CronRunListRow[]> {
+    let query = this.db
+      .selectFrom('cron_runs')
+      .select(['id', 'job', 'scheduled_for', 'trigger', 'status', 'started_at', 'finished_at', 'duration_ms', 'counts', 'error', 'instance_id', 'dry_run'])
+      .select((eb) => [eb.fn<string | null>('substr', ['output', eb.lit(1), eb.lit(headChars)]).as('output_head'), eb.fn<number | null>('length', ['output']).as('output_length')]);
+    if (filter.job !== undefined) query = query.where('job', '=', filter.job);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.trigger !== undefined) query = query.where('trigger', '=', filter.trigger);
+    if (filter.from !== undefined) query = query.where('started_at', '>=', filter.from);
+    if (filter.to !== undefined) query = query.where('started_at', '<=', filter.to);
+    const before = filter.before;
+    if (before !== undefined) {
+      query = query.where((eb) => eb.or([eb('started_at', '<', before.startedAt), eb.and([eb('started_at', '=', before.startedAt), eb('id', '<', before.id)])]));
+    }
+    return query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  }
+
+  /** One row with `limit` characters of its output from `offset` (0-based), its first `headChars`, and its length. */
+  async findDetail(id: number, offset: number, limit: number, headChars: number): Promise<CronRunDetailRow | undefined> {
+    return this.db
+      .selectFrom('cron_runs')
+      .select(['id', 'job', 'scheduled_for', 'trigger', 'status', 'started_at', 'finished_at', 'duration_ms', 'counts', 'error', 'error_detail', 'caller_ip', 'user_agent', 'request_id', 'params', 'instance_id', 'dry_run'])
+      .select((eb) => [
+        eb.fn<string | null>('substr', ['output', eb.lit(1), eb.lit(headChars)]).as('output_head'),
+        eb.fn<string | null>('substr', ['output', eb.lit(offset + 1), eb.lit(limit)]).as('output_slice'),
+        eb.fn<number | null>('length', ['output']).as('output_length'),
+      ])
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /** The newest row that a trigger fired for real: not a dry run, not a `missed` marker (the overview's "last cron run"). */
+  async lastFired(): Promise<CronRunRow | undefined> {
+    return this.db
+      .selectFrom('cron_runs')
+      .selectAll()
+      .where('dry_run', '=', 0)
+      .where('status', '!=', 'missed')
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** `missed` rows recorded since `since` (the overview's backlog of jobs' missed slots). */
+  async countMissedSince(since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('cron_runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'missed')
+      .where('started_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Rows of `job`, newest first (tests and the CLI). */

@@ -124,6 +124,16 @@ export class PresenceRepository {
     return this.db.selectFrom('user_presence').selectAll().where('user_id', '=', userId).executeTakeFirst();
   }
 
+  /** How many users are online (served by the partial index on online users). */
+  async countOnline(): Promise<number> {
+    const row = await this.db
+      .selectFrom('user_presence')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('online', '=', 1)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Online users by ascending id, after `afterId` (keyset pagination). */
   async listOnline(afterId: number, limit: number): Promise<UserPresenceRow[]> {
     return this.db

@@ -42,6 +42,18 @@ export class SessionsRepository {
       .execute();
   }
 
+  /** Sessions not revoked and within both expiries at `now`. */
+  async countLive(now: number): Promise<number> {
+    const row = await this.storage.db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('revoked_at', 'is', null)
+      .where('absolute_expires_at', '>', now)
+      .where('idle_expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async listForUser(userId: number): Promise<SessionRow[]> {
     return this.storage.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
   }

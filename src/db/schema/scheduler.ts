@@ -21,6 +21,8 @@ export interface CronRunsTable {
   error: string | null;
   /** The whole error of a failed run: stack and `cause` chain, redacted, bounded (migration 0012). */
   error_detail: Generated<string | null>;
+  /** JSON of the run's parameters (RunRequest.params), null when none (migration 0014). */
+  params: Generated<string | null>;
   caller_ip: string | null;
   user_agent: string | null;
   request_id: string | null;

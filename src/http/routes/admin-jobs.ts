@@ -12,6 +12,7 @@ const jobParams = {
   additionalProperties: false,
 } as const;
 
+const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;
 const jobAnswer = { type: 'object', properties: { job: jobStatusSchema }, required: ['job'] } as const;
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
 const security = [{ cookieAuth: [] }];
@@ -41,6 +42,7 @@ export const adminJobRoutes: RouteModule = (app, ctx) => {
         summary: 'Pause a job on every instance: the scheduler and /cron/run skip it, outside callers get 409 JOB_PAUSED, it is never late',
         security,
         params: jobParams,
+        querystring: noQuery,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -62,6 +64,7 @@ export const adminJobRoutes: RouteModule = (app, ctx) => {
         summary: 'Resume a paused job; its catch-up and lateness count from now (no flood of catch-up runs)',
         security,
         params: jobParams,
+        querystring: noQuery,
         response: { 200: jobAnswer, ...errors },
       },
     },
@@ -78,6 +81,7 @@ export const adminJobRoutes: RouteModule = (app, ctx) => {
         summary: 'Run a job now ("Run now"), or count what it would do (dry_run); runs a paused job too; a real run of a disabled job is 409 JOB_DISABLED',
         security,
         params: jobParams,
+        querystring: noQuery,
         body: {
           type: 'object',
           additionalProperties: false,

@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 import { installAuth, requireAdmin } from '../auth.js';
 import type { RouteModule } from '../context.js';
 import { errorBodySchema } from '../error-handler.js';
-import { sessionListSchema, toSessionBody } from './sessions.js';
+import { sessionIdParams, sessionListSchema, toSessionBody } from './sessions.js';
 
 const userIdParams = {
   type: 'object',
@@ -50,7 +50,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Admin routes (role `admin`, CSRF on unsafe methods): a user's sessions,
- * logging a user out everywhere, and the auth tables' health.
+ * revoking one of them, logging a user out everywhere, and the auth tables' health.
  */
 export const adminRoutes: RouteModule = (app, ctx) => {
   installAuth(app);
@@ -78,6 +78,30 @@ export const adminRoutes: RouteModule = (app, ctx) => {
       const userId = await userOr404(request.params.id);
       const current = request.auth?.sessionId;
       return { sessions: (await control().listLive(userId)).map((session) => toSessionBody(session, current)) };
+    },
+  );
+
+  app.delete<{ Params: { id: string; sid: string } }>(
+    '/api/v1/admin/users/:id/sessions/:sid/',
+    {
+      preHandler: requireAdmin(ctx),
+      schema: {
+        tags: ['admin'],
+        summary: "Revoke one of a user's sessions (its access tokens are refused on every instance within seconds, as after a self-revoke)",
+        security: [{ cookieAuth: [] }],
+        params: {
+          type: 'object',
+          properties: { ...userIdParams.properties, sid: sessionIdParams.properties.id },
+          required: ['id', 'sid'],
+          additionalProperties: false,
+        },
+        response: { 204: { type: 'null', description: 'Revoked.' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = await userOr404(request.params.id);
+      await control().revokeForUser(userId, request.params.sid);
+      return reply.status(204).send();
     },
   );
 

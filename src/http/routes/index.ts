@@ -22,9 +22,11 @@ import { unsubscribeRoutes } from './unsubscribe.js';
 import { adminClientRoutes } from './admin-clients.js';
 import { introspectRoutes } from './introspect.js';
 import { adminJobRoutes } from './admin-jobs.js';
+import { adminRunRoutes } from './admin-runs.js';
+import { adminOverviewRoutes } from './admin-overview.js';
 
 /** Route groups that accept urlencoded and multipart forms (registered in a scope with those parsers). */
 export const formRouteModules: readonly RouteModule[] = [registerRoutes, loginRoutes, unsubscribeRoutes, introspectRoutes];
 
 /** Every other route group, in registration order (JSON bodies only). Add one line per new file. */
-export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes, accountRecoveryRoutes, accountSettingsRoutes, adminUserRoutes, sequenceRoutes, adminClientRoutes, adminJobRoutes];
+export const routeModules: readonly RouteModule[] = [healthRoutes, activateRoutes, cronRoutes, cronStatusRoutes, metricsRoutes, meRoutes, verifyRoutes, jwksRoutes, presenceRoutes, demoRoutes, wsRoutes, sessionRoutes, adminRoutes, accountRecoveryRoutes, accountSettingsRoutes, adminUserRoutes, sequenceRoutes, adminClientRoutes, adminJobRoutes, adminRunRoutes, adminOverviewRoutes];
