@@ -14,6 +14,8 @@ export interface SentAlert {
 export interface LatenessCheck {
   readonly seq: number;
   readonly world: number;
+  /** The world event (World.events) the check ran in: work resumed in that same event may interleave with it. */
+  readonly event: number;
   readonly instance: string;
   /** The instance's clock when it checked (world time plus its skew). */
   readonly now: number;
@@ -30,15 +32,23 @@ export interface LatenessCheck {
 export class AlertRecorder {
   readonly alerts: SentAlert[] = [];
   readonly checks: LatenessCheck[] = [];
-  /** Ledger row id → sequence number at which its `ok` finish was committed. */
-  readonly okAt = new Map<number, number>();
+  /** Ledger row id → when its `ok` finish was committed: sequence number and world event. */
+  readonly okAt = new Map<number, { seq: number; event: number }>();
   private seq = 0;
 
-  constructor(private readonly worldNow: () => number) {}
+  constructor(
+    private readonly worldNow: () => number,
+    private readonly worldEvent: () => number,
+  ) {}
 
   next(): number {
     this.seq += 1;
     return this.seq;
+  }
+
+  /** A run's `ok` finish reached the ledger. */
+  committed(id: number): void {
+    this.okAt.set(id, { seq: this.next(), event: this.worldEvent() });
   }
 
   /** The sink an incarnation's AlertMonitor sends to (the hook the webhook and mail sinks sit on). */
@@ -57,7 +67,7 @@ export class AlertRecorder {
       const seq = this.next();
       const at = now();
       const statuses = await status();
-      this.checks.push({ seq, world: this.worldNow(), instance, now: at, createdAt, late: new Map(statuses.map((s) => [s.job, s.late])) });
+      this.checks.push({ seq, world: this.worldNow(), event: this.worldEvent(), instance, now: at, createdAt, late: new Map(statuses.map((s) => [s.job, s.late])) });
       return statuses;
     };
   }
@@ -74,7 +84,7 @@ export class RecordingLedger extends CronRunsRepository {
 
   override async finish(id: number, outcome: CronRunOutcome): Promise<boolean> {
     const kept = await super.finish(id, outcome);
-    if (kept && outcome.status === 'ok') this.recorder.okAt.set(id, this.recorder.next());
+    if (kept && outcome.status === 'ok') this.recorder.committed(id);
     return kept;
   }
 }

@@ -76,9 +76,10 @@ export function checkLateness(input: LatenessInput): LatenessResult {
     // Successful runs in the order they were committed; status() takes the one inserted last (highest id).
     const successes = input.rows
       .filter((row) => row.job === job && row.status === 'ok' && row.dry_run === 0 && recorder.okAt.has(row.id))
-      .map((row) => ({ seq: recorder.okAt.get(row.id)!, id: row.id, slot: row.scheduled_for ?? row.started_at }))
+      .map((row) => ({ ...recorder.okAt.get(row.id)!, id: row.id, slot: row.scheduled_for ?? row.started_at }))
       .sort((a, b) => a.seq - b.seq);
     const jobAlerts = alerts.filter((a) => a.event.job === job);
+    const firstRow = input.rows.filter((row) => row.job === job).reduce<CronRunRow | undefined>((first, row) => (first === undefined || row.id < first.id ? row : first), undefined);
     let next = 0;
     let nextAlert = 0;
     let last: { id: number; slot: number } | undefined;
@@ -97,22 +98,30 @@ export function checkLateness(input: LatenessInput): LatenessResult {
         nextAlert += 1;
       }
       const reported = check.late.get(job);
-      if (reported === undefined || last === undefined) continue;
+      if (reported === undefined) continue;
+      // Never succeeded yet: status() counts from when the job was first recorded or this incarnation started.
+      const anchor = Math.min(check.createdAt, firstRow !== undefined && firstRow.started_at < check.now ? firstRow.started_at : Number.POSITIVE_INFINITY);
+      const from = last?.slot ?? anchor;
+      // A success committed later in the same world event (an instance resuming delivers its run's end and its
+      // check together) may or may not have been read: either verdict is right then.
+      let also = last;
+      for (let i = next; i < successes.length && successes[i]!.event === check.event; i += 1) if (also === undefined || successes[i]!.id > also.id) also = successes[i];
       judged += 1;
-      const expected = check.now > last.slot + threshold;
-      if (reported !== expected) {
+      const expected = check.now > from + threshold;
+      const alsoExpected = check.now > (also?.slot ?? anchor) + threshold;
+      if (reported !== expected && reported !== alsoExpected) {
         violations.push({
           kind: 'status().late disagrees with the oracle',
           job,
-          slot: last.slot,
-          detail: `${check.instance} at ${iso(check.world)} (its clock ${iso(check.now)}) said ${reported ? 'late' : 'on time'}; last success slot ${iso(last.slot)} + ${threshold / MIN} min`,
+          slot: last?.slot ?? null,
+          detail: `${check.instance} at ${iso(check.world)} (its clock ${iso(check.now)}) said ${reported ? 'late' : 'on time'}; ${last === undefined ? 'never succeeded, counting from' : 'last success slot'} ${iso(from)} + ${threshold / MIN} min`,
         });
       }
       if (episodeOpen !== reported) {
         violations.push({
           kind: reported ? 'late episode not raised' : 'late episode not cleared',
           job,
-          slot: last.slot,
+          slot: last?.slot ?? null,
           detail: `after ${check.instance}'s check at ${iso(check.world)}`,
         });
       }

@@ -213,6 +213,17 @@ export function checkOracle(input: OracleInput): OracleResult {
       const later = rows.find((other) => other.started_at > row.started_at + input.leaseTtlMs && ['ok', 'failed', 'timed_out'].includes(other.status) && other.error !== ABANDONED);
       if (later !== undefined) violations.push({ kind: 'dead run left running', job, slot: row.scheduled_for, detail: `row #${row.id} by ${row.instance_id}; later run #${later.id} held the lease` });
     }
+    // A run is only abandoned when its instance lost the lease: it crashed or paused, or a clock was skewed past
+    // what leases tolerate. A live run marked abandoned is a run whose finish never reached the ledger.
+    const slack = Math.max(1000, ...skews.map((w) => Math.abs(w.ms)));
+    for (const row of rows) {
+      if (row.error !== ABANDONED) continue;
+      const from = row.started_at - slack;
+      const until = (row.finished_at ?? input.end) + slack;
+      const silent = input.silences.some((s) => s.instance === row.instance_id && s.from <= until && s.to >= from);
+      const skewed = skews.some((w) => Math.abs(w.ms) > tolerance && w.from <= until && w.to >= from);
+      if (!silent && !skewed) violations.push({ kind: 'live run marked abandoned', job, slot: row.scheduled_for, detail: `row #${row.id} by ${row.instance_id}, started ${iso(row.started_at)}, abandoned ${row.finished_at === null ? '?' : iso(Number(row.finished_at))}` });
+    }
     // A crashed or paused holder's lease must not keep others out after its TTL (plus slack).
     for (const row of rows) {
       if (row.status !== 'skipped' || row.output === null) continue;

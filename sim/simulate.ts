@@ -104,7 +104,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
 
   const world = new World(start);
   const recorder = new BodyRecorder(world);
-  const alerts = new AlertRecorder(() => world.now);
+  const alerts = new AlertRecorder(() => world.now, () => world.events);
   const alertIntervalMs = options.alertIntervalMs ?? 30 * MIN;
   const silences: Array<{ instance: string; from: number; to: number; kind: 'crash' | 'pause' }> = [];
   const slots: Array<SimInstance | undefined> = [];

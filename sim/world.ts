@@ -64,9 +64,13 @@ export class World {
     this.now = start;
   }
 
-  /** Schedules `fn` at virtual `time` for `owner` (undefined: the world itself). Returns a cancel function. */
+  /**
+   * Schedules `fn` at virtual `time` for `owner` (undefined: the world itself). Returns a cancel function.
+   * Time stays whole milliseconds, as Date.now() is: a fractional clock once made every PostgreSQL
+   * ledger finish fail (bigint columns), so every run there ended "abandoned" (found by the lateness oracle).
+   */
   at(time: number, owner: Owner | undefined, fn: () => void): () => void {
-    const event: Event = { time: Math.max(time, this.now), seq: this.seq++, owner, fn, cancelled: false };
+    const event: Event = { time: Math.max(Math.ceil(time), this.now), seq: this.seq++, owner, fn, cancelled: false };
     this.push(event);
     return () => {
       event.cancelled = true;

@@ -104,9 +104,10 @@ export class DefaultJobsService implements JobsService {
   }
 
   /**
-   * True when the last decision for `job` found nothing due and its next slot
-   * is still after `now`, so deciding again would read the ledger for
-   * nothing. The in-process scheduler skips such jobs on a wake; `/cron/run`
+   * True when the last decision for `job` left every slot up to its `now`
+   * recorded (run, skipped, missed, or found recorded by another instance)
+   * and the next slot is still after `now`, so deciding again would read the
+   * ledger for nothing. The in-process scheduler skips such jobs on a wake; `/cron/run`
    * always decides. Other instances can only record more slots, which makes
    * fewer due, so the answer stays safe across a cluster.
    */

@@ -90,3 +90,33 @@ describe('slotsBetween', () => {
     assert.ok(truncated > 0);
   });
 });
+
+describe('nextSlot memo (issue 13: the simulation spent half its time in croner)', () => {
+  it('answers the same in any query order, across a fall-back with run-each', () => {
+    // 25 October 2026, Berlin: 02:30 CEST = 00:30Z and 02:30 CET = 01:30Z are both slots under run-each.
+    const expected: Array<[string, string]> = [
+      ['2026-10-24T00:31:00Z', '2026-10-25T00:30:00.000Z'],
+      ['2026-10-25T00:29:59Z', '2026-10-25T00:30:00.000Z'],
+      ['2026-10-25T00:30:00Z', '2026-10-25T01:30:00.000Z'],
+      ['2026-10-25T01:00:00Z', '2026-10-25T01:30:00.000Z'],
+      ['2026-10-25T01:30:00Z', '2026-10-26T01:30:00.000Z'],
+      ['2026-10-25T12:00:00Z', '2026-10-26T01:30:00.000Z'],
+    ];
+    for (const order of [[0, 1, 2, 3, 4, 5], [5, 3, 1, 4, 0, 2], [2, 2, 0, 5, 5, 1, 3, 4]]) {
+      const schedule = parseSchedule('30 2 * * *', 'Europe/Berlin', 'run-each');
+      for (const i of order) {
+        const [after, next] = expected[i]!;
+        assert.equal(new Date(nextSlot(schedule, Date.parse(after))!).toISOString(), next, `after ${after}`);
+      }
+    }
+  });
+
+  it('parses a schedule once; UTC slots are the same as a zone at UTC+0 without DST', () => {
+    assert.equal(parseSchedule('*/5 * * * *'), parseSchedule('*/5 * * * *', 'UTC'));
+    const utc = parseSchedule('7 3,15 * * 1-5', 'UTC');
+    const reykjavik = parseSchedule('7 3,15 * * 1-5', 'Atlantic/Reykjavik');
+    for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2026, 11, 31); t += 7 * 3_600_000 + 123_457) {
+      assert.equal(nextSlot(utc, t), nextSlot(reykjavik, t));
+    }
+  });
+});

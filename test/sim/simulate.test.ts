@@ -6,6 +6,7 @@ import { AlertRecorder } from '../../sim/alerts.js';
 import { checkOracle, expectedSlots } from '../../sim/oracle.js';
 import { checkLateness, expectedLateAfter } from '../../sim/oracle-lateness.js';
 import { simulate } from '../../sim/simulate.js';
+import { World } from '../../sim/world.js';
 import { testEngine } from '../helpers/database.js';
 
 const body = async () => ({});
@@ -89,10 +90,10 @@ describe('simulator oracle (issue 13 §1)', () => {
     const job = defineJob({ name: 'j', description: 'j', schedule: '*/5 * * * *', run: body });
     const start = Date.parse('2026-03-05T00:00:00Z');
     assert.equal(expectedLateAfter(job), 600_000, '5-minute period: max(10 min, 5 + 5 min)');
-    const recorder = new AlertRecorder(() => 0);
+    const recorder = new AlertRecorder(() => 0, () => 0);
     const ok = { id: 1, job: 'j', scheduled_for: start, status: 'ok', dry_run: 0, started_at: start } as CronRunRow;
-    recorder.okAt.set(1, recorder.next());
-    const check = (minutes: number, late: boolean) => recorder.checks.push({ seq: recorder.next(), world: start + minutes * 60_000, instance: 'sim-0#1', now: start + minutes * 60_000, createdAt: start, late: new Map([['j', late]]) });
+    recorder.committed(1);
+    const check = (minutes: number, late: boolean) => recorder.checks.push({ seq: recorder.next(), world: start + minutes * 60_000, event: minutes, instance: 'sim-0#1', now: start + minutes * 60_000, createdAt: start, late: new Map([['j', late]]) });
     const alert = (state: 'firing' | 'resolved') =>
       recorder.alerts.push({ seq: recorder.next(), world: 0, event: { type: 'job.late', state, job: 'j', at: '', summary: '', details: {}, instance: 'sim-0#1' } });
     check(5, false);
@@ -108,22 +109,36 @@ describe('simulator oracle (issue 13 §1)', () => {
   });
 });
 
+describe('simulator world', () => {
+  it('keeps virtual time in whole milliseconds (a fractional clock made every PostgreSQL ledger finish fail)', async () => {
+    const world = new World(Date.UTC(2026, 2, 5));
+    const seen: number[] = [];
+    world.at(world.now + 1234.567, undefined, () => seen.push(world.now));
+    world.at(world.now + 0.2, undefined, () => seen.push(world.now));
+    await world.run(world.now + 10_000);
+    assert.ok(seen.length === 2 && seen.every(Number.isInteger), String(seen));
+  });
+});
+
 describe(`simulator: short fixed-seed runs on ${testEngine()} (real scheduler, runner, leases, ledger)`, () => {
-  // Twelve virtual hours each (one 3-hour all-down outage, crashes, pauses, outside callers), across a DST
-  // change: New York spring (07:00Z), Berlin spring (01:00Z), New York fall (06:00Z). Longer runs: npm run simulate.
+  // Two virtual days each (a 3-hour all-down outage, crashes, pauses, one machine's clock skewed, outside
+  // callers), across a DST change: New York spring (8 March 07:00Z), Berlin spring (29 March 01:00Z), New York
+  // fall (1 November 06:00Z). Longer runs: npm run simulate (docs/simulation.md).
   const cases = [
-    { seed: 1, start: '2026-03-08T00:00:00Z' },
-    { seed: 2, start: '2026-03-28T18:00:00Z' },
-    { seed: 3, start: '2026-10-31T23:00:00Z' },
+    { seed: 1, start: '2026-03-07T00:00:00Z' },
+    { seed: 2, start: '2026-03-28T00:00:00Z' },
+    { seed: 3, start: '2026-10-31T00:00:00Z' },
   ];
   for (const { seed, start } of cases) {
-    it(`seed ${seed} from ${start}: no violations`, async () => {
-      const report = await simulate({ seed, days: 0.5, instances: 3, start: Date.parse(start) });
+    it(`seed ${seed}, 2 days from ${start}: no violations`, async () => {
+      const report = await simulate({ seed, days: 2, instances: 3, start: Date.parse(start) });
       const first = report.violations[0];
       assert.equal(report.violations.length, 0, first === undefined ? '' : `seed ${seed}: ${first.kind} · ${first.job} · ${first.slot === null ? 'ad hoc' : new Date(first.slot).toISOString()} · ${first.detail}`);
       assert.equal(report.faults.allDown, 1);
+      assert.ok(report.faults.skews >= 1, 'one machine\'s clock was skewed');
       assert.ok(report.faults.calls > 0);
-      assert.ok(report.tallies.reduce((n, t) => n + t.slots, 0) > 1500);
+      assert.ok(report.tallies.reduce((n, t) => n + t.slots, 0) > 6000);
+      assert.ok(report.latenessJudged > 0 && report.alerts > 0, 'the alert monitor checked lateness and sent alerts');
     });
   }
 });
