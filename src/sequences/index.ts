@@ -59,8 +59,7 @@ export function createSequences(options: CreateSequencesOptions): Sequences {
     holder: config.scheduler.instanceId,
     sendingEnabled: config.mail.sendingEnabled,
     batchSize: config.sequences.batchSize,
-    // Four messages per pooled connection: one on the wire, the next ones built and waiting.
-    concurrency: config.sequences.smtpConnections * 4,
+    concurrency: config.sequences.sendConcurrency,
     maxPerTick: config.sequences.tickLimit,
     leaseMs: config.sequences.sendLeaseMs,
     secrets: mail.secrets,
