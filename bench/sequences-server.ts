@@ -4,7 +4,7 @@
 // INSERT ... SELECT each). Prints `READY <url>`; stops on SIGTERM. A `drain`
 // line on stdin runs `sequence-tick` through the jobs runner until nothing is
 // due and prints `DRAINED <ms> <counts json> <event-loop delay json, ms>`.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { createApp } from '../src/app.js';
@@ -53,6 +53,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     // How long this process's event loop was blocked while draining (what /api/v1/me/ waits behind).
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
+    const busyBefore = perf.eventLoopUtilization();
     const total: Record<string, number> = {};
     for (;;) {
       const run = await app.services.jobs.runJob('sequence-tick', { dryRun: false, trigger: 'cli', caller: { userAgent: 'bench' } });
@@ -61,7 +62,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       if ((run.counts.processed ?? 0) === 0) break;
     }
     delay.disable();
-    const loop = { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+    // Utilization: the share of the drain the main thread's event loop was busy (not waiting for I/O).
+    const loop = { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, busy: perf.eventLoopUtilization(busyBefore).utilization };
     process.stdout.write(`DRAINED ${Math.round(performance.now() - started)} ${JSON.stringify(total)} ${JSON.stringify(loop)}\n`);
   })();
 });

@@ -34,7 +34,7 @@ function flag(args: string[], name: string, fallback: number): number {
 interface Server {
   readonly url: string;
   readonly child: ChildProcess;
-  drain(): Promise<{ ms: number; counts: Record<string, number>; loop: { p99: number; max: number } }>;
+  drain(): Promise<{ ms: number; counts: Record<string, number>; loop: { p99: number; max: number; busy: number } }>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +68,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
       const line = nextLine('DRAINED ', 3_600_000);
       child.stdin?.write('drain\n');
       const [ms = '0', json = '{}', loop = '{}'] = (await line).split(' ');
-      return { ms: Number(ms), counts: JSON.parse(json) as Record<string, number>, loop: JSON.parse(loop) as { p99: number; max: number } };
+      return { ms: Number(ms), counts: JSON.parse(json) as Record<string, number>, loop: JSON.parse(loop) as { p99: number; max: number; busy: number } };
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -150,6 +150,8 @@ interface Row {
   /** The curfew server's event-loop delay during the drain (ms): what a request waits behind. */
   loopP99: number;
   loopMax: number;
+  /** Share of the drain the main thread's event loop was busy. */
+  loopBusy: number;
   counts: Record<string, number>;
 }
 
@@ -205,7 +207,7 @@ async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { s
     await sinkStats(sink.stats, true);
     process.stderr.write(`[${engine}] ceiling...\n`);
     const top = await ceiling(sink.smtp, count);
-    return { engine, mails: stats.total, drainS: ms / 1000, rate: stats.total / (ms / 1000), ceiling: top.rate, cpuPer1000: (serverCpu / Math.max(1, stats.total)) * 1000, ceilingCpuPer1000: top.cpuMsPer1000, duplicates: stats.duplicates, idleP99: idle.p99, drainP99: during.p99, loopP99: loop.p99, loopMax: loop.max, counts };
+    return { engine, mails: stats.total, drainS: ms / 1000, rate: stats.total / (ms / 1000), ceiling: top.rate, cpuPer1000: (serverCpu / Math.max(1, stats.total)) * 1000, ceilingCpuPer1000: top.cpuMsPer1000, duplicates: stats.duplicates, idleP99: idle.p99, drainP99: during.p99, loopP99: loop.p99, loopMax: loop.max, loopBusy: loop.busy, counts };
   } finally {
     await server.stop();
     await cleanup();
@@ -225,9 +227,9 @@ export default async function main(args: string[]): Promise<void> {
   }
   const f = (n: number, digits = 0) => n.toFixed(digits);
   process.stdout.write(`\nsequence drain, ${count} enrollments due at once, ${CONNECTIONS} SMTP connections of up to ${MAX_MESSAGES} messages each (shared 2-core machine; /me at a steady ${ME_RATE} requests/s)\n\n`);
-  process.stdout.write('| engine | mails at sink | drain s | mails/s | ceiling mails/s | ratio | CPU ms/1000 mails (curfew incl. DB client, /me) | ceiling CPU ms/1000 | duplicates | /me p99 idle ms | /me p99 drain ms | p99 ratio | event-loop delay p99 / max ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('| engine | mails at sink | drain s | mails/s | ceiling mails/s | ratio | CPU ms/1000 mails (curfew incl. DB client, /me) | ceiling CPU ms/1000 | duplicates | /me p99 idle ms | /me p99 drain ms | p99 ratio | event-loop delay p99 / max ms | main-thread loop busy |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.engine} | ${r.mails} | ${f(r.drainS, 1)} | ${f(r.rate)} | ${f(r.ceiling)} | ${f(r.rate / r.ceiling, 2)}× | ${f(r.cpuPer1000)} | ${f(r.ceilingCpuPer1000)} | ${r.duplicates} | ${r.idleP99} | ${r.drainP99} | ${f(r.drainP99 / Math.max(1, r.idleP99), 2)}× | ${f(r.loopP99, 1)} / ${f(r.loopMax)} |\n`);
+    process.stdout.write(`| ${r.engine} | ${r.mails} | ${f(r.drainS, 1)} | ${f(r.rate)} | ${f(r.ceiling)} | ${f(r.rate / r.ceiling, 2)}× | ${f(r.cpuPer1000)} | ${f(r.ceilingCpuPer1000)} | ${r.duplicates} | ${r.idleP99} | ${r.drainP99} | ${f(r.drainP99 / Math.max(1, r.idleP99), 2)}× | ${f(r.loopP99, 1)} / ${f(r.loopMax)} | ${f(r.loopBusy * 100)}% |\n`);
   }
   for (const r of rows) process.stdout.write(`${r.engine} tick counts: ${JSON.stringify(r.counts)}\n`);
 }

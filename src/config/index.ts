@@ -111,6 +111,8 @@ export interface Config {
     readonly tickLimit: number;
     /** SEQUENCE_SMTP_CONNECTIONS (default 5): pooled SMTP connections for sequence mail. */
     readonly smtpConnections: number;
+    /** SEQUENCE_SEND_CONCURRENCY (default 4 per SMTP connection): messages handed to the transport at once. */
+    readonly sendConcurrency: number;
     /** SEQUENCE_SMTP_MAX_MESSAGES (default 1000): messages per pooled SMTP connection before it is replaced. */
     readonly smtpMaxMessages: number;
     /** SEQUENCE_SMTP_TIMEOUT_MS (default 30 000): connection, greeting and socket timeout. */
@@ -324,6 +326,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const production = env === 'production';
   const host = reader.string('HOST', '127.0.0.1');
   const port = reader.integer('PORT', 8000, { min: 0, max: 65535 });
+  const sequenceConnections = reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 });
   const dataDir = resolve(reader.string('DATA_DIR', './data'));
   // Listening everywhere: links point at loopback. An IPv6 literal needs brackets in a URL.
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -400,8 +403,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       defaultKey: reader.string('DEFAULT_SEQUENCE_KEY', 'default_outreach'),
       batchSize: reader.integer('SEQUENCE_BATCH_SIZE', 200, { min: 1, max: 5000 }),
       tickLimit: reader.integer('SEQUENCE_TICK_LIMIT', 10_000, { min: 1 }),
-      smtpConnections: reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 }),
+      smtpConnections: sequenceConnections,
       smtpMaxMessages: reader.integer('SEQUENCE_SMTP_MAX_MESSAGES', 1000, { min: 1 }),
+      // Four per connection: one on the wire, the next ones built and waiting in the pool.
+      sendConcurrency: reader.integer('SEQUENCE_SEND_CONCURRENCY', 4 * sequenceConnections, { min: 1, max: 10_000 }),
       smtpTimeoutMs: reader.integer('SEQUENCE_SMTP_TIMEOUT_MS', 30_000, { min: 100 }),
       sendLeaseMs: reader.wholeUnitsAsMs('SEQUENCE_SEND_LEASE', 's', 300, { min: 10 }),
     },

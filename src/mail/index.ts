@@ -9,6 +9,7 @@ import type { Mailer, MailMessage } from './mailer.js';
 import { MailOutbox, type EnqueueOptions } from './outbox.js';
 import { OutboxSender } from './outbox-sender.js';
 import { createSmtpMailer } from './smtp-mailer.js';
+import { createThreadMailer } from './thread-mailer.js';
 
 export type { MailMessage } from './mailer.js';
 export type { EnqueueOptions } from './outbox.js';
@@ -29,9 +30,11 @@ export interface MailService {
   close(): Promise<void>;
   /**
    * A new transport of the configured kind (SMTP when SMTP_URL is set, else
-   * `.eml` files), for senders with their own pool (sequence mail). The caller closes it.
+   * `.eml` files), for senders with their own pool (sequence mail). With
+   * `thread`, the SMTP pool runs in a worker thread (bulk sending next to live
+   * requests). The caller closes it.
    */
-  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number }): Mailer;
+  createMailer(options?: MailerOptions): Mailer;
   /** The outbox rows whose delivery is unknown, and the operator's verdict on one. */
   readonly unknown: {
     list(limit?: number): Promise<MailOutboxRow[]>;
@@ -42,6 +45,14 @@ export interface MailService {
   readonly secrets: readonly string[];
   /** The domain used in Message-IDs (PUBLIC_URL's host). */
   readonly messageIdDomain: string;
+}
+
+/** A dedicated transport's pool: connections, messages per connection, timeout, and whether it runs in its own thread. */
+export interface MailerOptions {
+  maxConnections?: number;
+  maxMessages?: number;
+  timeoutMs?: number;
+  thread?: boolean;
 }
 
 export interface MailServiceOptions {
@@ -59,8 +70,10 @@ export function createMailService(options: MailServiceOptions): MailService {
   // MAIL_TRANSPORT (or, unset, whether SMTP_URL is set) decides; config refuses smtp without a URL.
   const transport = config.mail.transport;
   const smtpUrl = transport === 'smtp' ? config.mail.smtpUrl : undefined;
-  const createMailer = (mailerOptions: { maxConnections?: number; maxMessages?: number; timeoutMs?: number } = {}): Mailer =>
-    smtpUrl === undefined ? createFileMailer({ directory: join(config.dataDir, 'mail'), clock }) : createSmtpMailer({ url: smtpUrl, ...mailerOptions });
+  const createMailer = ({ thread, ...pool }: MailerOptions = {}): Mailer => {
+    if (smtpUrl === undefined) return createFileMailer({ directory: join(config.dataDir, 'mail'), clock });
+    return thread === true ? createThreadMailer({ url: smtpUrl, ...pool }) : createSmtpMailer({ url: smtpUrl, ...pool });
+  };
   const mailer = options.mailer ?? (() => createMailer());
   const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);
   const outbox = new MailOutbox({

@@ -15,7 +15,7 @@ export type { TickCounts } from './sender.js';
 
 /** The part of the mail service sequences need. */
 export interface SequenceMailSource {
-  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number }): Mailer;
+  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number; thread?: boolean }): Mailer;
   readonly secrets: readonly string[];
   readonly messageIdDomain: string;
 }
@@ -47,13 +47,19 @@ export function createSequences(options: CreateSequencesOptions): Sequences {
     storage,
     clock,
     logger,
-    mailer: () => mail.createMailer({ maxConnections: config.sequences.smtpConnections, maxMessages: config.sequences.smtpMaxMessages, timeoutMs: config.sequences.smtpTimeoutMs }),
+    mailer: () =>
+      mail.createMailer({
+        maxConnections: config.sequences.smtpConnections,
+        maxMessages: config.sequences.smtpMaxMessages,
+        timeoutMs: config.sequences.smtpTimeoutMs,
+        // MIME and SMTP for a drain on a second core, not in front of the requests this process serves.
+        thread: true,
+      }),
     messages: new MessageBuilder({ templates, tokens, from: config.mail.from, publicUrl: config.publicUrl, messageIdDomain: `seq.${mail.messageIdDomain}` }),
     holder: config.scheduler.instanceId,
     sendingEnabled: config.mail.sendingEnabled,
     batchSize: config.sequences.batchSize,
-    // Four messages per pooled connection: one on the wire, the next ones built and waiting.
-    concurrency: config.sequences.smtpConnections * 4,
+    concurrency: config.sequences.sendConcurrency,
     maxPerTick: config.sequences.tickLimit,
     leaseMs: config.sequences.sendLeaseMs,
     secrets: mail.secrets,

@@ -175,17 +175,25 @@ export class SequenceSender {
       }
     };
 
-    const claimed = claimer();
+    // Handled at once (a rejection left waiting would be an unhandled one); thrown after the lanes are done.
+    const claimed = claimer().catch((error: unknown) => {
+      failure ??= error;
+    });
     await Promise.all(Array.from({ length: this.options.concurrency ?? 20 }, lane));
     await recorder.flush().catch((error: unknown) => {
       failure ??= error;
     });
     // Never handed to the transport (the run was stopped): back to queued, not left to become unknown.
-    await this.sends.release(
-      unsent.map((row) => row.id),
-      holder,
-      clock.now(),
-    );
+    // If even that fails, they stay `sending` and become `unknown` after their lease: never sent twice.
+    await this.sends
+      .release(
+        unsent.map((row) => row.id),
+        holder,
+        clock.now(),
+      )
+      .catch((error: unknown) => {
+        failure ??= error;
+      });
     await claimed;
     if (failure !== undefined) throw failure;
   }

@@ -196,10 +196,11 @@ export class SequencesService {
 
   /**
    * Runs the sender once now, outside the scheduler's job lease (tests and
-   * tools; several callers at once are safe: that is the point).
+   * tools; several callers at once are safe: that is the point). `signal`
+   * stops it early, as a timeout or shutdown stops a scheduled run.
    */
-  tickNow(options: { dryRun?: boolean } = {}): Promise<Readonly<Record<string, number>>> {
-    return this.options.tick({ dryRun: options.dryRun ?? false, signal: new AbortController().signal });
+  tickNow(options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<Readonly<Record<string, number>>> {
+    return this.options.tick({ dryRun: options.dryRun ?? false, signal: options.signal ?? new AbortController().signal });
   }
 
   /** Steps due and not sent, and the oldest due time (seed 002's "queue backlog"). */

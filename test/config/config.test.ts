@@ -35,6 +35,8 @@ describe('loadConfig', () => {
     ['bad origin', { ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS'],
     ['bad smtp url', { SMTP_URL: 'http://mail' }, 'SMTP_URL'],
     ['bad NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
+    ['zero sequence messages per SMTP connection', { SEQUENCE_SMTP_MAX_MESSAGES: '0' }, 'SEQUENCE_SMTP_MAX_MESSAGES'],
+    ['a non-numeric sequence send concurrency', { SEQUENCE_SEND_CONCURRENCY: 'lots' }, 'SEQUENCE_SEND_CONCURRENCY'],
     ['an instance timeout shorter than two heartbeats', { PRESENCE_HEARTBEAT_MS: '20000', PRESENCE_INSTANCE_TIMEOUT_MS: '30000' }, 'PRESENCE_INSTANCE_TIMEOUT_MS'],
   ];
   for (const [name, env, setting] of failures) {
@@ -45,6 +47,12 @@ describe('loadConfig', () => {
       );
     });
   }
+
+  it('sends four sequence messages per SMTP connection at once unless SEQUENCE_SEND_CONCURRENCY says otherwise', () => {
+    assert.equal(loadConfig({ env: { DATA_DIR: tempDir(), SEQUENCE_SMTP_CONNECTIONS: '3' } }).sequences.sendConcurrency, 12);
+    assert.equal(loadConfig({ env: { DATA_DIR: tempDir(), SEQUENCE_SEND_CONCURRENCY: '7' } }).sequences.sendConcurrency, 7);
+    assert.equal(loadConfig({ env: { DATA_DIR: tempDir() } }).sequences.smtpMaxMessages, 1000);
+  });
 
   it('brackets an IPv6 HOST in the public URL', () => {
     assert.equal(loadConfig({ env: { DATA_DIR: tempDir(), HOST: '::1', PORT: '8000' } }).publicUrl, 'http://[::1]:8000');

@@ -52,15 +52,7 @@ export class SequenceSendsRepository {
    */
   async enqueueDue(now: number, limit: number): Promise<number> {
     return transaction(this.storage, async (tx) => {
-      let due = tx.db
-        .selectFrom('sequence_enrollments as e')
-        .innerJoin('sequences as q', 'q.id', 'e.sequence_id')
-        .innerJoin('sequence_steps as st', (join) => join.onRef('st.sequence_id', '=', 'e.sequence_id').onRef('st.position', '=', 'e.next_step'))
-        .where('e.status', '=', 'active')
-        .where('e.due_at', '<=', now)
-        .where('q.active', '=', 1)
-        .orderBy('e.due_at')
-        .limit(limit)
+      let due = dueScan(tx, now, limit)
         .select([
           'e.id',
           'e.sequence_id',
@@ -100,16 +92,7 @@ export class SequenceSendsRepository {
   async claimDue(options: { now: number; holder: string; leaseMs: number; limit: number }): Promise<number[]> {
     const { now } = options;
     return transaction(this.storage, async (tx) => {
-      let due = tx.db
-        .selectFrom('sequence_enrollments as e')
-        .innerJoin('sequences as q', 'q.id', 'e.sequence_id')
-        .innerJoin('sequence_steps as st', (join) => join.onRef('st.sequence_id', '=', 'e.sequence_id').onRef('st.position', '=', 'e.next_step'))
-        .innerJoin('users as u', 'u.id', 'e.user_id')
-        .where('e.status', '=', 'active')
-        .where('e.due_at', '<=', now)
-        .where('q.active', '=', 1)
-        .orderBy('e.due_at')
-        .limit(options.limit)
+      let due = dueScan(tx, now, options.limit)
         .select([
           'e.id',
           'e.sequence_id',
@@ -392,4 +375,21 @@ export class SequenceSendsRepository {
       .limit(limit)
       .execute();
   }
+}
+
+/**
+ * Due enrollments, oldest first: active, in an active sequence, with the step
+ * they wait for, joined to their user (the address a claim records).
+ */
+function dueScan(tx: Storage, now: number, limit: number) {
+  return tx.db
+    .selectFrom('sequence_enrollments as e')
+    .innerJoin('sequences as q', 'q.id', 'e.sequence_id')
+    .innerJoin('sequence_steps as st', (join) => join.onRef('st.sequence_id', '=', 'e.sequence_id').onRef('st.position', '=', 'e.next_step'))
+    .innerJoin('users as u', 'u.id', 'e.user_id')
+    .where('e.status', '=', 'active')
+    .where('e.due_at', '<=', now)
+    .where('q.active', '=', 1)
+    .orderBy('e.due_at')
+    .limit(limit);
 }
