@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.js';
 import { openStorage } from '../src/db/connect.js';
 import type { Storage } from '../src/db/database.js';
@@ -55,16 +55,16 @@ const HOUR = 3_600_000;
 export const DEFAULT_START = Date.UTC(2026, 2, 5);
 
 /**
- * A fresh database for one run: for SQLite a file in a RAM-backed folder
- * (/dev/shm) when there is one, since a 30-day run writes about a million
- * rows and the file is deleted afterwards; else the test helpers' database.
+ * A fresh database for one run: for SQLite an in-memory one (a 30-day run
+ * writes about a million rows and throws them away), for PostgreSQL a new
+ * schema from the test helpers.
  */
 async function simDatabase(engine: TestEngine | undefined): Promise<TestDatabase> {
-  if ((engine ?? 'sqlite') !== 'sqlite' || !existsSync('/dev/shm')) return createTestDatabase(engine);
-  const dir = mkdtempSync(join('/dev/shm', 'curfew-sim-'));
+  if ((engine ?? 'sqlite') !== 'sqlite') return createTestDatabase(engine);
+  const dir = mkdtempSync(join(tmpdir(), 'curfew-sim-'));
   return {
     engine: 'sqlite',
-    env: { DATABASE_URL: `sqlite:${join(dir, 'curfew.db')}`, DATA_DIR: dir },
+    env: { DATABASE_URL: 'sqlite::memory:', DATA_DIR: dir },
     async drop() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -92,9 +92,11 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const config = loadConfig({ env: { ...BASE_TEST_ENV, ...database.env }, secretKey: TEST_SECRET_KEY });
   const storages: Storage[] = [];
   const open = () => {
+    // SQLite: one in-memory database and connection for every instance. Each statement commits on its own
+    // and the scheduler's code opens no transaction, so one connection answers as one per process on a
+    // shared file would (same seed, same events, same ledger), without the file's write calls.
+    if (config.database.kind === 'sqlite' && storages[0] !== undefined) return storages[0];
     const storage = openStorage(config.database);
-    // The database is thrown away afterwards: no need to survive a power cut (the WAL stays, so do the locks).
-    if (storage.engine === 'sqlite') void sql`pragma synchronous = off`.execute(storage.db);
     storages.push(storage);
     return storage;
   };
