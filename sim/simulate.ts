@@ -9,7 +9,7 @@ import { CronRunsRepository } from '../src/db/repositories/cron-runs.js';
 import { DEFAULT_LEASE_TIMING } from '../src/jobs/lease.js';
 import type { CronRunRow } from '../src/db/repositories/cron-runs.js';
 import { BASE_TEST_ENV, TEST_SECRET_KEY } from '../test/helpers/app.js';
-import { createTestDatabase, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
+import { createTestDatabase, testEngine, type TestDatabase, type TestEngine } from '../test/helpers/database.js';
 import { SimInstance } from './instance.js';
 import { AlertRecorder } from './alerts.js';
 import { BodyRecorder, SIM_JOBS } from './jobs.js';
@@ -23,7 +23,7 @@ export interface SimOptions {
   /** Instances sharing the database (default 3). */
   readonly instances?: number;
   readonly seed: number;
-  /** Default sqlite (a temp file); postgres uses DATABASE_URL / PG_TEST_URL, in a fresh schema. */
+  /** Default: the test engine (DATABASE_URL); sqlite runs in memory, postgres in a fresh schema of DATABASE_URL / PG_TEST_URL. */
   readonly engine?: TestEngine;
   /** Virtual start (default DEFAULT_START, 2026-03-05T00:00Z). */
   readonly start?: number;
@@ -59,8 +59,8 @@ export const DEFAULT_START = Date.UTC(2026, 2, 5);
  * writes about a million rows and throws them away), for PostgreSQL a new
  * schema from the test helpers.
  */
-async function simDatabase(engine: TestEngine | undefined): Promise<TestDatabase> {
-  if ((engine ?? 'sqlite') !== 'sqlite') return createTestDatabase(engine);
+async function simDatabase(engine: TestEngine = testEngine()): Promise<TestDatabase> {
+  if (engine !== 'sqlite') return createTestDatabase(engine);
   const dir = mkdtempSync(join(tmpdir(), 'curfew-sim-'));
   return {
     engine: 'sqlite',
