@@ -105,7 +105,7 @@ export interface Config {
   readonly sequences: {
     /** DEFAULT_SEQUENCE_KEY (default `default_outreach`): users join it on activation when it names an active sequence. */
     readonly defaultKey: string;
-    /** SEQUENCE_BATCH_SIZE (default 200): sends claimed per round. */
+    /** SEQUENCE_BATCH_SIZE (default 200): sends claimed, and `sent` rows written, per statement. */
     readonly batchSize: number;
     /** SEQUENCE_TICK_LIMIT (default 10 000): most sends per sequence-tick run; the rest wait for the next. */
     readonly tickLimit: number;
