@@ -141,9 +141,14 @@ function earlyMe(options: EarlyAnswerOptions): EarlyAnswer {
   const { service } = ctx.services.auth;
   const accessName = ctx.config.cookies.accessName;
 
+  // The head, built once: each answer copies it and fills in the request id and the length.
+  const meHead = [...headOf(securityHead, ''), 'content-type', JSON_CONTENT_TYPE, 'content-length', ''];
   const answer = (req: IncomingMessage, res: ServerResponse, id: string, claims: AccessClaims, started: number | undefined) => {
     const body = meBody(claims);
-    res.writeHead(200, [...headOf(securityHead, id), 'content-type', JSON_CONTENT_TYPE, 'content-length', body.length]);
+    const head = meHead.slice();
+    head[1] = id;
+    head[head.length - 1] = body.length;
+    res.writeHead(200, head);
     res.end(body.text);
     if (started !== undefined) accessLog.write(logEntry(req, id, clientIp(req), 200, started));
   };

@@ -6,6 +6,10 @@ import { sendError } from './error-handler.js';
 /** Seconds a client is told to wait (Retry-After) when it reaches an instance that is shutting down. */
 const DRAINING_RETRY_AFTER = '5';
 
+/** Where a socket keeps its latest response (one per socket at a time; cheaper than a set and a listener per request). */
+const CURRENT = Symbol('curfew.currentResponse');
+type TaggedSocket = Socket & { [CURRENT]?: ServerResponse };
+
 /**
  * Every connection of one HTTP server, for a bounded shutdown (issue 16 #2).
  * Node's `server.close()` waits for every socket, and a client holding a
@@ -15,9 +19,7 @@ const DRAINING_RETRY_AFTER = '5';
  * grace deadline.
  */
 export class ConnectionDrain {
-  private readonly sockets = new Set<Socket>();
-  /** Responses not yet finished, so they can be told to close their connection when done. */
-  private readonly inFlight = new Set<ServerResponse>();
+  private readonly sockets = new Set<TaggedSocket>();
   private isDraining = false;
 
   /** True once drain() began: new requests are answered 503 and every connection closes after its answer. */
@@ -27,14 +29,13 @@ export class ConnectionDrain {
 
   /** Starts tracking a server's connections and requests; call once, before it listens. */
   attach(server: Server): void {
-    server.on('connection', (socket: Socket) => {
+    server.on('connection', (socket: TaggedSocket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (this.draining) res.shouldKeepAlive = false;
-      this.inFlight.add(res);
-      res.once('close', () => this.inFlight.delete(res));
+      (req.socket as TaggedSocket)[CURRENT] = res;
     });
   }
 
@@ -70,8 +71,10 @@ export class ConnectionDrain {
    */
   async drain(close: () => Promise<void>, graceMs: number): Promise<number> {
     this.isDraining = true;
-    for (const res of this.inFlight) {
-      if (!res.headersSent) res.shouldKeepAlive = false;
+    // A response still to be written closes its connection when done.
+    for (const socket of this.sockets) {
+      const res = socket[CURRENT];
+      if (res !== undefined && !res.headersSent) res.shouldKeepAlive = false;
     }
     const closed = close();
     let timer: NodeJS.Timeout | undefined;
