@@ -145,15 +145,18 @@ export class LoginLimiter {
    */
   async check(email: string, ip: string): Promise<{ hasCounters: boolean }> {
     const now = this.clock.now();
-    const { until, exists } = await this.attempts.lockedUntil([
+    const counters = [
       { scope: 'account', key: this.accountKey(email) },
       { scope: 'ip', key: ip },
-    ]);
+    ] as const;
+    const { until, exists } = await this.attempts.lockedUntil(counters);
     if (until > now) {
-      const seconds = Math.max(1, Math.ceil((until - now) / 1000));
-      throw new AppError('RATE_LIMITED', `Too many failed logins; try again in ${seconds} s.`, {
-        headers: { 'retry-after': String(seconds) },
-      });
+      // Locked: say why as reserve() does (settled failures, or logins still in flight).
+      for (const counter of counters) {
+        const one = await this.attempts.lockedUntil([counter]);
+        if (one.until > now) throw await this.refusal(counter.scope, counter.key, one.until, now);
+      }
+      throw this.limited(until, now);
     }
     return { hasCounters: exists };
   }

@@ -124,6 +124,29 @@ describe(`login refusals say whether attempts failed or are still in flight (${t
     assert.match(after.message ?? '', /Too many failed logins/);
   });
 
+  it('the read-only check (account settings, service clients) gives the same two answers', async () => {
+    await createUser(t, { email: 'settings@example.com', password: PASSWORD });
+    const { limiter } = t.app.services.auth;
+    const from = '10.99.0.1';
+    for (let i = 0; i < 4; i += 1) assert.equal((await login('settings@example.com', `wrong ${i}`)).status, 401);
+    const held = gate();
+    const fifth = login('settings@example.com', 'wrong 4');
+    await until(() => held.waiting() === 1, 'the fifth check in flight');
+    const refusal = async () => {
+      try {
+        await limiter.check('settings@example.com', from);
+      } catch (error) {
+        const { code, message, headers } = error as { code?: string; message: string; headers?: Record<string, string> };
+        return { status: 429, code, message, retryAfter: headers?.['retry-after'] ?? null };
+      }
+      return assert.fail('check() let a locked account through');
+    };
+    inProgress(await refusal(), 'check() while the fifth is checked');
+    held.release();
+    assert.equal((await fifth).status, 401);
+    assert.match((await refusal()).message, /Too many failed logins/);
+  });
+
   it('per address: the fourth simultaneous correct login from one IP (limit 3) is "in progress"; successes lift the lock', async () => {
     const office = '10.88.0.1';
     for (const name of ['ann', 'ben', 'cy', 'dot']) await createUser(t, { email: `${name}@office.example`, password: PASSWORD });
