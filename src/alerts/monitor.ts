@@ -62,6 +62,9 @@ export class AlertMonitor {
         next_slot: iso(status.nextSlot),
         schedule: status.schedule,
       });
+      // Paused by an operator (often because it was failing): no new episode
+      // opens, and an open one stays open until a run succeeds after resume.
+      if (status.paused) continue;
       if (!active || status.consecutiveFailures === 0) {
         await this.transition(status.job, 'failing', false, { consecutive_failures: 0 });
       } else if (status.consecutiveFailures >= this.failureThreshold) {

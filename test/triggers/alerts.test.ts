@@ -150,6 +150,25 @@ describe('alerts', () => {
     assert.deepEqual(receiver.kinds(), ['clear-expired-sessions:job.failing:firing', 'clear-expired-sessions:job.failing:resolved']);
   });
 
+  it('a paused job opens no failing episode, and keeps one that was open until a run succeeds after resume', async () => {
+    receiver.events.length = 0;
+    const watch = monitor(storages[0] as Storage);
+    const failedRun: RunSummary = { id: 8, job: 'mark-inactive-users-offline', scheduledFor: null, trigger: 'http', status: 'failed', durationMs: 5, counts: {}, error: 'down' };
+    const pause = { paused: true, pausedAt: clock.now(), pausedBy: 'admin@example.com' };
+    statuses = [status('mark-inactive-users-offline', { consecutiveFailures: 4, lastRun: failedRun, ...pause })];
+    await watch.check();
+    assert.deepEqual(receiver.kinds(), [], 'paused while failing: nothing raised');
+    statuses = [status('mark-inactive-users-offline', { consecutiveFailures: 4, lastRun: failedRun })];
+    await watch.check();
+    assert.deepEqual(receiver.kinds(), ['mark-inactive-users-offline:job.failing:firing'], 'resumed and still failing: raised');
+    statuses = [status('mark-inactive-users-offline', { consecutiveFailures: 4, lastRun: failedRun, ...pause })];
+    await watch.check();
+    assert.equal(receiver.events.length, 1, 'pausing does not call the episode resolved');
+    statuses = [status('mark-inactive-users-offline', { consecutiveFailures: 0 })];
+    await watch.check();
+    assert.deepEqual(receiver.kinds(), ['mark-inactive-users-offline:job.failing:firing', 'mark-inactive-users-offline:job.failing:resolved']);
+  });
+
   it('flags a run far slower than usual once, and resolves on the next usual run', async () => {
     receiver.events.length = 0;
     statuses = [];
