@@ -4,7 +4,7 @@ import { SCHEDULE_RUN_JOB, type JobRegistry } from './registry.js';
 import type { RunStatus, Trigger } from './types.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'ok', 'failed', 'skipped', 'timed_out', 'missed'];
-export const TRIGGERS: readonly Trigger[] = ['schedule', 'http', 'cli', 'catch-up'];
+export const TRIGGERS: readonly Trigger[] = ['schedule', 'http', 'cli', 'catch-up', 'console'];
 export const MAX_RUNS_PAGE = 200;
 export const DEFAULT_RUNS_PAGE = 50;
 export const OUTPUT_PREVIEW_CHARS = 200;
@@ -65,16 +65,17 @@ export interface RunDetail extends Omit<RunListItem, 'error'> {
 }
 
 /** Who fired a run, in words. */
-export type FiredBy = 'scheduler' | 'outside caller' | 'CLI';
+export type FiredBy = 'scheduler' | 'outside caller' | 'CLI' | 'console';
 
 /**
- * schedule → scheduler, http → outside caller, cli → CLI; catch-up →
+ * schedule → scheduler, http → outside caller, cli → CLI, console → console
+ * (an admin's "Run now" or "Dry run"); catch-up →
  * scheduler, unless the row carries a request id: then an outside caller's
  * `/cron/run` caught the slot up (the in-process scheduler has no request).
  */
 export function firedBy(trigger: Trigger, requestId: string | null = null): FiredBy {
   if (trigger === 'catch-up') return requestId === null ? 'scheduler' : 'outside caller';
-  return trigger === 'http' ? 'outside caller' : trigger === 'cli' ? 'CLI' : 'scheduler';
+  return trigger === 'http' ? 'outside caller' : trigger === 'cli' ? 'CLI' : trigger === 'console' ? 'console' : 'scheduler';
 }
 
 /** The overview's "Last cron run at": the newest real (not dry, not missed) ledger row of any job. */

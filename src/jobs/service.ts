@@ -170,10 +170,12 @@ export class DefaultJobsService implements JobsService {
 
   async runJob(name: string, options: RunJobOptions): Promise<RunSummary> {
     const { definition } = this.registry.get(name);
-    if (!definition.enabled && !options.dryRun && options.trigger === 'http') {
+    // Over HTTP (an outside caller, or an admin in the console) a disabled job only dry-runs; the CLI runs it.
+    const overHttp = options.trigger === 'http' || options.trigger === 'console';
+    if (!definition.enabled && !options.dryRun && overHttp) {
       throw new AppError('JOB_DISABLED', `Job "${name}" is disabled; enable it with ${`JOB_${name.toUpperCase().replace(/-/g, '_')}_ENABLED=true`} or run it from the CLI.`);
     }
-    if (options.trigger === 'http' && options.allowPaused !== true) {
+    if (overHttp && options.allowPaused !== true) {
       const control = await this.options.controls.find(name);
       if (control?.paused === 1) {
         const by = control.paused_by === null ? '' : ` by ${control.paused_by}`;

@@ -18,7 +18,7 @@ export type CatchUpPolicy =
   | { readonly kind: 'none' }
   | { readonly kind: 'all'; readonly windowMs: number };
 
-export type Trigger = 'schedule' | 'http' | 'cli' | 'catch-up';
+export type Trigger = 'schedule' | 'http' | 'cli' | 'catch-up' | 'console';
 
 export type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'timed_out' | 'missed';
 

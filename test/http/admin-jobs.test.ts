@@ -81,9 +81,11 @@ describe('admin job actions: pause, resume, run now, dry run; /cron/status field
       headers: { ...csrfHeaders(admin), 'user-agent': 'console-test/1.0', 'x-request-id': 'req-console-1' },
     });
     assert.equal(run.status, 200, run.text);
-    assert.deepEqual([run.body.run.job, run.body.run.status, run.body.run.trigger, run.body.run.dry_run, run.body.run.counts.touched], ['test-minutely', 'ok', 'http', false, 1]);
+    assert.deepEqual([run.body.run.job, run.body.run.status, run.body.run.trigger, run.body.run.dry_run, run.body.run.counts.touched], ['test-minutely', 'ok', 'console', false, 1]);
     const row = await t.app.services.storage.db.selectFrom('cron_runs').selectAll().where('id', '=', run.body.run.id).executeTakeFirstOrThrow();
-    assert.deepEqual([row.caller_ip, row.user_agent, row.request_id], ['127.0.0.1', 'console-test/1.0', 'req-console-1'], "the admin's caller info is in the ledger");
+    assert.deepEqual([row.trigger, row.caller_ip, row.user_agent, row.request_id], ['console', '127.0.0.1', 'console-test/1.0', 'req-console-1'], "the admin's caller info is in the ledger");
+    const overview = await admin.get<{ last_cron_run: { run_id: number; fired_by: string } | null }>('/api/v1/admin/overview/');
+    assert.deepEqual([overview.body.last_cron_run?.run_id, overview.body.last_cron_run?.fired_by], [run.body.run.id, 'console'], 'the overview says an admin fired it');
 
     const dry = await admin.post<{ run: { dry_run: boolean; counts: Record<string, number> } }>('/api/v1/admin/jobs/test-minutely/run/', { json: { dry_run: true }, headers: csrfHeaders(admin) });
     assert.equal(dry.status, 200, dry.text);

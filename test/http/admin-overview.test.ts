@@ -129,10 +129,10 @@ describe('admin overview: last cron run and who fired it, late/failing/paused jo
     await connection.close();
   });
 
-  it('fired_by: schedule → scheduler, http → outside caller, cli → CLI, catch-up by who carried a request', () => {
+  it('fired_by: schedule → scheduler, http → outside caller, cli → CLI, console → console, catch-up by who carried a request', () => {
     assert.deepEqual(
-      [firedBy('schedule'), firedBy('http'), firedBy('cli'), firedBy('catch-up'), firedBy('catch-up', 'req-9')],
-      ['scheduler', 'outside caller', 'CLI', 'scheduler', 'outside caller'],
+      [firedBy('schedule'), firedBy('http'), firedBy('cli'), firedBy('console'), firedBy('catch-up'), firedBy('catch-up', 'req-9')],
+      ['scheduler', 'outside caller', 'CLI', 'console', 'scheduler', 'outside caller'],
     );
   });
 

@@ -8,7 +8,7 @@ export interface CronRunsTable {
   job: string;
   /** The slot (epoch ms); null for ad-hoc runs. UNIQUE (job, scheduled_for). */
   scheduled_for: number | null;
-  trigger: 'schedule' | 'http' | 'cli' | 'catch-up';
+  trigger: 'schedule' | 'http' | 'cli' | 'catch-up' | 'console';
   status: 'running' | 'ok' | 'failed' | 'skipped' | 'timed_out' | 'missed';
   started_at: number;
   finished_at: number | null;

@@ -2,7 +2,7 @@ import type { RunStatus, Trigger } from '../../jobs/types.js';
 
 /** The run statuses and triggers the history can filter by. */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'ok', 'failed', 'skipped', 'timed_out', 'missed'];
-export const RUN_TRIGGERS: readonly Trigger[] = ['schedule', 'http', 'cli', 'catch-up'];
+export const RUN_TRIGGERS: readonly Trigger[] = ['schedule', 'http', 'cli', 'catch-up', 'console'];
 
 /** Run-history filters, checked: each is a known value or absent. */
 export interface RunFilters {

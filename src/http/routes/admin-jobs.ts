@@ -94,7 +94,7 @@ export const adminJobRoutes: RouteModule = (app, ctx) => {
     async (request) => {
       const run = await jobs().runJob(request.params.name, {
         dryRun: request.body.dry_run === true,
-        trigger: 'http',
+        trigger: 'console',
         caller: callerInfo(request),
         allowPaused: true,
       });

@@ -19,7 +19,7 @@ const overviewSchema = {
         job: { type: 'string' },
         run_id: integer,
         trigger: { type: 'string' },
-        fired_by: { type: 'string', enum: ['scheduler', 'outside caller', 'CLI'] },
+        fired_by: { type: 'string', enum: ['scheduler', 'outside caller', 'CLI', 'console'] },
         caller_ip: { type: ['string', 'null'] },
       },
       required: ['at', 'job', 'run_id', 'trigger', 'fired_by', 'caller_ip'],

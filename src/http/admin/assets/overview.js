@@ -4,7 +4,7 @@ import { age, api, el, fill, poll, timeEl } from './console.js';
 const $ = (id) => document.getElementById(id);
 
 function firedBy(run) {
-  const who = { scheduler: 'the scheduler', 'outside caller': 'an outside caller', CLI: 'the CLI' }[run.fired_by] ?? run.fired_by;
+  const who = { scheduler: 'the scheduler', 'outside caller': 'an outside caller', CLI: 'the CLI', console: 'an admin in the console' }[run.fired_by] ?? run.fired_by;
   const parts = [`${run.job}, fired by ${who} (${run.trigger})`];
   if (run.caller_ip) parts.push(`from ${run.caller_ip}`);
   return parts.join(' ');
