@@ -130,7 +130,7 @@ describeIfAvailable('the console: overview, jobs and run history, in Chromium', 
     assert.match(await banner.innerText(), /Cron is late/);
     assert.match(await banner.innerText(), /check-inactive-users is late by/);
     assert.match(await page.locator('#last-run-at').innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
-    assert.match(await page.locator('#last-run-who').innerText(), /logout-all-users, fired by an outside caller \(http\) from 127\.0\.0\.1/);
+    assert.match(await page.locator('#last-run-who').innerText(), /logout-all-users, fired by an admin in the console \(console\) from 127\.0\.0\.1/);
     await screenshots(page, 'overview');
     await assertNoSecrets(page, 'overview');
     await page.goto(`${t.url}/admin/jobs/`);
