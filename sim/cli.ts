@@ -38,7 +38,7 @@ function print(report: SimReport): void {
   for (const line of lines) console.log(format(line));
   const f = report.faults;
   console.log(
-    `faults: ${f.crashes} crashes, ${f.pauses} pauses, ${f.allDown} all-down (3 h), ${f.skews} clock skews · outside calls ${f.calls} (${f.busy} busy) · takeovers ${report.takeovers} · skipped for a silent holder ${report.skippedForSilentHolder} · overlaps under skew ${report.skewOverlaps} · alerts ${report.alerts} (lateness judged ${report.latenessJudged}×) · violations ${report.violations.length}`,
+    `faults: ${f.crashes} crashes, ${f.pauses} pauses, ${f.allDown} all-down (3 h), ${f.skews} clock skews · outside calls ${f.calls} (${f.busy} busy) · takeovers ${report.takeovers} · skipped for a silent holder ${report.skippedForSilentHolder} · alerts ${report.alerts} (lateness judged ${report.latenessJudged}×) · violations ${report.violations.length}`,
   );
   const first = report.violations[0];
   if (first !== undefined) {

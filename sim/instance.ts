@@ -32,7 +32,8 @@ function guard<T extends object>(target: T, world: World, owner: Owner): T {
 /**
  * One incarnation of a curfew process: the real DefaultJobsService and
  * InProcessScheduler over guarded repositories, with a virtual clock (world
- * time plus this instance's skew) and virtual timers.
+ * time plus this instance's skew) and virtual timers. The lease repository's
+ * clock, standing for the shared database's, is world time without skew.
  */
 export class SimInstance {
   readonly owner: Owner;
@@ -56,7 +57,8 @@ export class SimInstance {
     const clock: Clock = { now: () => world.now + this.skewMs };
     const timers = world.timersFor(this.owner);
     const ledger = guard(new RecordingLedger(storage, options.alerts), world, this.owner);
-    const leases = guard(new JobLeasesRepository(storage), world, this.owner);
+    // The database's clock is world time, shared by every instance and never skewed: leases are judged on it.
+    const leases = guard(new JobLeasesRepository(storage, { now: () => world.now }), world, this.owner);
     const logger = createLogger({ level: 'silent', destination: new Sink() });
     this.service = new DefaultJobsService({
       ledger,

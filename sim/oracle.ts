@@ -129,15 +129,11 @@ export interface OracleInput {
   readonly leaseTtlMs: number;
   /** Slack for a takeover: the lease TTL plus one heartbeat and one scheduler tick. */
   readonly takeoverSlackMs: number;
-  /** Clock skew injected on one machine (default none). */
-  readonly skews?: readonly SkewWindow[];
   /**
-   * Skew the leases tolerate: TTL minus one heartbeat (20 s by default). Beyond it, a skewed clock can make
-   * a live lease look expired, so a second body of a job may start; the first must then stop at its next
-   * heartbeat (its renewal fails), within `heartbeatMs` plus a second.
+   * Clock skew injected on one machine (default none). Leases are judged on the database's clock, so skew
+   * excuses no overlap; it only shifts the timestamps the instances write into the ledger (`started_at`).
    */
-  readonly skewToleranceMs?: number;
-  readonly heartbeatMs?: number;
+  readonly skews?: readonly SkewWindow[];
 }
 
 export interface OracleResult {
@@ -147,8 +143,6 @@ export interface OracleResult {
   readonly takeovers: number;
   /** Slots skipped because a silent (crashed or paused) holder's lease still looked live. */
   readonly skippedForSilentHolder: number;
-  /** Overlapping bodies of one job with a clock skewed past the tolerance, each stopped within a heartbeat. */
-  readonly skewOverlaps: number;
 }
 
 const ABANDONED = 'abandoned (lease expired)';
@@ -158,10 +152,7 @@ export function checkOracle(input: OracleInput): OracleResult {
   const violations: Violation[] = [];
   const tallies: JobTally[] = [];
   let skippedForSilentHolder = 0;
-  let skewOverlaps = 0;
   const skews = input.skews ?? [];
-  const tolerance = input.skewToleranceMs ?? Number.POSITIVE_INFINITY;
-  const heartbeat = input.heartbeatMs ?? 10_000;
   for (const definition of input.definitions) {
     const job = definition.name;
     const rows = input.rows.filter((row) => row.job === job);
@@ -213,15 +204,18 @@ export function checkOracle(input: OracleInput): OracleResult {
       const later = rows.find((other) => other.started_at > row.started_at + input.leaseTtlMs && ['ok', 'failed', 'timed_out'].includes(other.status) && other.error !== ABANDONED);
       if (later !== undefined) violations.push({ kind: 'dead run left running', job, slot: row.scheduled_for, detail: `row #${row.id} by ${row.instance_id}; later run #${later.id} held the lease` });
     }
-    // A run is only abandoned when its instance lost the lease: it crashed or paused, or a clock was skewed past
-    // what leases tolerate. A live run marked abandoned is a run whose finish never reached the ledger.
+    // A run is only abandoned when its instance lost the lease: it crashed or paused. A live run marked abandoned
+    // is a run whose finish never reached the ledger. One exception: the sweep of stale `running` rows compares
+    // `started_at` (written on the writer's own clock) with the sweeper's clock minus the TTL, so a machine
+    // skewed by a TTL or more may see a live run that is still getting its lease as stale (a ledger timestamp;
+    // the lease, on the database's clock, still keeps the two bodies apart: check 5).
     const slack = Math.max(1000, ...skews.map((w) => Math.abs(w.ms)));
     for (const row of rows) {
       if (row.error !== ABANDONED) continue;
       const from = row.started_at - slack;
       const until = (row.finished_at ?? input.end) + slack;
       const silent = input.silences.some((s) => s.instance === row.instance_id && s.from <= until && s.to >= from);
-      const skewed = skews.some((w) => Math.abs(w.ms) > tolerance && w.from <= until && w.to >= from);
+      const skewed = skews.some((w) => Math.abs(w.ms) >= input.leaseTtlMs && w.from <= until && w.to >= from);
       if (!silent && !skewed) violations.push({ kind: 'live run marked abandoned', job, slot: row.scheduled_for, detail: `row #${row.id} by ${row.instance_id}, started ${iso(row.started_at)}, abandoned ${row.finished_at === null ? '?' : iso(Number(row.finished_at))}` });
     }
     // A crashed or paused holder's lease must not keep others out after its TTL (plus slack).
@@ -232,8 +226,8 @@ export function checkOracle(input: OracleInput): OracleResult {
       const silence = input.silences.find((s) => s.instance === holder && s.from <= row.started_at && row.started_at <= s.to);
       if (silence === undefined) continue;
       skippedForSilentHolder += 1;
-      // A holder whose clock ran ahead wrote a later lease end; a skewed reader compares against its own clock.
-      const skewed = skewOf(skews, holder, silence.from - input.leaseTtlMs, row.started_at) + skewOf(skews, row.instance_id, silence.from, row.started_at);
+      // The lease is on the database's clock, but the reader wrote `started_at` on its own: allow for its skew.
+      const skewed = skewOf(skews, row.instance_id, silence.from, row.started_at);
       if (row.started_at > silence.from + input.takeoverSlackMs + skewed) {
         violations.push({ kind: 'silent holder kept its lease past TTL', job, slot: row.scheduled_for, detail: `row #${row.id} at ${iso(row.started_at)}; ${holder} ${silence.kind} since ${iso(silence.from)}` });
       }
@@ -248,34 +242,27 @@ export function checkOracle(input: OracleInput): OracleResult {
         violations.push({ kind: 'slot executed twice', job, slot: segment.slot, detail: `by ${first} and by ${segment.instance} (from ${iso(segment.from)})` });
       }
     }
-    // Under skip and queue-one, no two bodies of one job ever execute at the same time.
+    // Under skip and queue-one, no two bodies of one job ever execute at the same time, whatever the clocks say.
     const segments = input.segments.filter((s) => s.job === job && (s.to ?? input.end) > s.from).sort((a, b) => a.from - b.from);
     for (let i = 1; i < segments.length; i += 1) {
       const current = segments[i]!;
       for (let j = i - 1; j >= Math.max(0, i - 8); j -= 1) {
         const earlier = segments[j]!;
         const earlierTo = earlier.to ?? input.end;
-        if (earlierTo > current.from) {
-          // A clock skewed past what leases tolerate (on the newcomer, or on the holder when it last renewed).
-          const skewed =
-            skewOf(skews, current.instance, current.from, current.from) > tolerance || skewOf(skews, earlier.instance, current.from - heartbeat - 1000, current.from) > tolerance;
-          if (skewed && Math.min(earlierTo, current.to ?? input.end) - current.from <= heartbeat + 1000) {
-            skewOverlaps += 1;
-            continue;
-          }
-          violations.push({
-            kind: skewed ? 'overlap under skew not stopped within a heartbeat' : 'overlapping runs',
-            job,
-            slot: current.slot,
-            detail: `${earlier.instance} (slot ${slotText(earlier.slot)}) ${iso(earlier.from)}–${iso(earlier.to ?? input.end)} and ${current.instance} (slot ${slotText(current.slot)}) from ${iso(current.from)}`,
-          });
-        }
+        if (earlierTo <= current.from) continue;
+        const skewed = skewOf(skews, current.instance, current.from, current.from) + skewOf(skews, earlier.instance, earlier.from, current.from);
+        violations.push({
+          kind: 'overlapping runs',
+          job,
+          slot: current.slot,
+          detail: `${earlier.instance} (slot ${slotText(earlier.slot)}) ${iso(earlier.from)}–${iso(earlierTo)} and ${current.instance} (slot ${slotText(current.slot)}) from ${iso(current.from)}${skewed > 0 ? ` (a clock skewed by ${skewed} ms)` : ''}`,
+        });
       }
     }
   }
   const takeovers = input.rows.filter((row) => row.error === ABANDONED).length;
   violations.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
-  return { tallies, violations, takeovers, skippedForSilentHolder, skewOverlaps };
+  return { tallies, violations, takeovers, skippedForSilentHolder };
 }
 
 function slotText(slot: number | null): string {

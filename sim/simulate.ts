@@ -233,8 +233,6 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     segments: recorder.segments,
     silences,
     skews,
-    skewToleranceMs: ttl - DEFAULT_LEASE_TIMING.heartbeatMs,
-    heartbeatMs: DEFAULT_LEASE_TIMING.heartbeatMs,
     start,
     checkUntil: end - HOUR,
     end,

@@ -38,7 +38,10 @@ import { ServiceClientsRepository } from './db/repositories/service-clients.js';
 import { jobSlots } from './triggers/job-slots.js';
 
 export interface AppOptions {
-  /** Defaults to the system clock; tests pass a TestClock. */
+  /**
+   * Defaults to the system clock; tests pass a TestClock, which then also
+   * stands for the database's clock in job leases (otherwise read in SQL).
+   */
   readonly clock?: Clock;
   /** Where log lines go (default stdout); tests capture them. */
   readonly logDestination?: DestinationStream;
@@ -114,7 +117,7 @@ async function assemble(config: Config, options: AppOptions, clock: Clock, logge
   const sequences = createSequences({ config, clock, logger, storage, mail });
   // A deleted account's address stays suppressed (the tombstone's promise to the unsubscribe list).
   lifecycle.hooks.onAccountDeleted((event) => sequences.service.accountsDeleted(event.storage, event.userIds, event.reason));
-  const jobs = createJobs({ config, clock, logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
+  const jobs = createJobs({ config, clock, ...(options.clock === undefined ? {} : { databaseClock: options.clock }), logger, storage, bodies: { 'check-inactive-users': presence.sweep, ...maintenance.bodies, 'purge-unactivated-accounts': lifecycle.purgeJob, 'sequence-tick': sequences.tick }, ...(options.extraJobs ? { extraJobs: options.extraJobs } : {}) });
   const alerts = buildAlertMonitor({
     config, clock, logger, storage, jobs: jobs.service, mail,
     unknownSends: async () => (await sequences.service.sendCounts()).unknown + (await mail.unknown.count()),

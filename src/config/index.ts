@@ -5,12 +5,14 @@ import { parseBus } from './bus.js';
 import { ConfigError } from './config-error.js';
 import { readDuration } from './durations.js';
 import { EnvReader, type Env } from './env-reader.js';
+import { DEFAULT_LEASE_HEARTBEAT_MS, DEFAULT_LEASE_TTL_MS } from './lease-defaults.js';
 import { DEFAULT_THROTTLE, parseThrottleTiers, type ThrottleTier } from './cron-throttle.js';
 import { MIN_SECRET_BYTES, resolveSecretKey } from './secrets.js';
 import { parseTrustProxy } from './trust-proxy.js';
 import type { Config, DatabaseConfig, JobOverride } from './types.js';
 
 export { ConfigError } from './config-error.js';
+export { DEFAULT_LEASE_HEARTBEAT_MS, DEFAULT_LEASE_TTL_MS } from './lease-defaults.js';
 export type { Env } from './env-reader.js';
 export type { ThrottleTier } from './cron-throttle.js';
 export type { TrustProxy } from './trust-proxy.js';
@@ -76,8 +78,8 @@ function parseJobOverrides(reader: EnvReader): Record<string, JobOverride> {
 
 /** The lease TTL and its heartbeat; the heartbeat must leave room for two missed beats within the TTL. */
 function parseLeaseTiming(reader: EnvReader): { leaseTtlMs: number; leaseHeartbeatMs: number } {
-  const leaseTtlMs = readDuration(reader, 'SCHEDULER_LEASE_TTL', 20_000, { min: 300 });
-  const leaseHeartbeatMs = readDuration(reader, 'SCHEDULER_LEASE_HEARTBEAT', Math.min(5_000, Math.floor(leaseTtlMs / 3)), { min: 50 });
+  const leaseTtlMs = readDuration(reader, 'SCHEDULER_LEASE_TTL', DEFAULT_LEASE_TTL_MS, { min: 300 });
+  const leaseHeartbeatMs = readDuration(reader, 'SCHEDULER_LEASE_HEARTBEAT', Math.min(DEFAULT_LEASE_HEARTBEAT_MS, Math.floor(leaseTtlMs / 3)), { min: 50 });
   if (leaseHeartbeatMs * 3 > leaseTtlMs) {
     throw new ConfigError('SCHEDULER_LEASE_HEARTBEAT', `must be at most a third of SCHEDULER_LEASE_TTL (${leaseTtlMs} ms), got ${leaseHeartbeatMs} ms`);
   }

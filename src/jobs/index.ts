@@ -21,6 +21,12 @@ export type * from './types.js';
 export interface CreateJobsOptions {
   readonly config: Config;
   readonly clock: Clock;
+  /**
+   * Stands for the database's clock in lease decisions (a test's clock, shared
+   * by every instance it builds). Omitted: the database's own clock, read in
+   * SQL, so instances with skewed clocks still agree on who holds a lease.
+   */
+  readonly databaseClock?: Clock;
   readonly logger: Logger;
   readonly storage: Storage;
   /** Real bodies for built-in jobs whose areas have landed (e.g. `flush-expired-tokens`). */
@@ -43,7 +49,7 @@ export function createJobs(options: CreateJobsOptions): { service: DefaultJobsSe
   ];
   const service = new DefaultJobsService({
     ledger,
-    leases: new JobLeasesRepository(storage),
+    leases: new JobLeasesRepository(storage, options.databaseClock),
     controls: new JobControlsRepository(storage),
     clock,
     logger: logger.child({ component: 'jobs' }),

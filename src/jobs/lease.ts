@@ -1,9 +1,12 @@
-import type { Clock } from '../clock.js';
+import { DEFAULT_LEASE_HEARTBEAT_MS, DEFAULT_LEASE_TTL_MS } from '../config/lease-defaults.js';
 import type { JobLeasesRepository } from '../db/repositories/job-leases.js';
 import { delay, systemTimers, type Timers } from './timers.js';
 
-/** The lease store the runner needs (the job_leases repository). */
-export type LeaseStore = Pick<JobLeasesRepository, 'tryAcquire' | 'renew' | 'release' | 'current'>;
+/**
+ * The lease store the runner needs (the job_leases repository). It reads and
+ * writes every lease time on the database's clock: no caller passes its own.
+ */
+export type LeaseStore = Pick<JobLeasesRepository, 'read' | 'tryAcquire' | 'renew' | 'release' | 'current'>;
 
 export type LeaseAttempt =
   | { readonly acquired: true; readonly lease: HeldLease; readonly previousHolder: string | undefined }
@@ -17,23 +20,22 @@ export interface LeaseTiming {
   readonly heartbeatMs: number;
 }
 
-/** The scheduler's default lease timing: short and renewed, so a crashed holder is taken over within seconds. */
-export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: 30_000, heartbeatMs: 10_000 };
+/** The scheduler's default lease timing, the configuration's defaults: short and renewed, so a crashed holder is taken over within seconds. */
+export const DEFAULT_LEASE_TIMING: LeaseTiming = { ttlMs: DEFAULT_LEASE_TTL_MS, heartbeatMs: DEFAULT_LEASE_HEARTBEAT_MS };
 
 export interface LeaseOptions {
   readonly store: LeaseStore;
   /** Time-to-live in ms. */
   readonly ttlMs: number;
-  /** Renewal interval in ms (default 10 000, at most ttl / 3). */
+  /** Renewal interval in ms (default 5 000, at most ttl / 3). */
   readonly heartbeatMs?: number;
   readonly job: string;
   readonly holder: string;
-  readonly clock: Clock;
   /** Default: real timers. */
   readonly timers?: Timers;
 }
 
-/** The heartbeat for a lease of `ttlMs`: the configured one (default 10 s), at most ttl / 3 (at least 50 ms). */
+/** The heartbeat for a lease of `ttlMs`: the configured one (default 5 s), at most ttl / 3 (at least 50 ms). */
 export function heartbeatFor(timing: { readonly ttlMs: number; readonly heartbeatMs?: number }): number {
   return Math.max(50, Math.min(timing.heartbeatMs ?? DEFAULT_LEASE_TIMING.heartbeatMs, Math.floor(timing.ttlMs / 3)));
 }
@@ -48,32 +50,39 @@ export function heartbeatFor(timing: { readonly ttlMs: number; readonly heartbea
  * "held": the caller waits until it runs out (at most one TTL, on `timers`)
  * and takes it over, so an outside trigger that hits a dead run is answered
  * with a run, not "busy".
+ *
+ * Expiry, silence and the wait are all judged on the database's clock (the
+ * store's), so a caller whose own clock runs minutes ahead never takes a live
+ * lease; this function reads no clock of its own.
  */
 export async function acquireLease(options: LeaseOptions): Promise<LeaseAttempt> {
-  const { store, job, holder, ttlMs, clock } = options;
+  const { store, job, holder, ttlMs } = options;
   const timers = options.timers ?? systemTimers;
   const silentAfterMs = 2 * heartbeatFor(options);
   let lastHolder: string | null = null;
+  // Read before the upsert: the upsert's RETURNING shows only the new holder.
+  let reading = await store.read(job);
   // Three rounds: a silent holder's lease runs out during the first wait; the
   // others cover a lost takeover race or a clock that does not move (tests).
   for (let round = 0; round < 3; round += 1) {
-    const now = clock.now();
-    // Read before the upsert: the upsert's RETURNING shows only the new holder.
-    const before = await store.current(job, Number.MIN_SAFE_INTEGER);
-    if (await store.tryAcquire(job, holder, now, ttlMs)) {
-      const previousHolder = before !== undefined && before.holder !== holder && before.lease_until <= now ? before.holder : undefined;
-      return { acquired: true, lease: new HeldLease(options), previousHolder };
+    const before = reading;
+    if (await store.tryAcquire(job, holder, ttlMs)) {
+      const expired = before.lease !== undefined && before.lease.holder !== holder && before.lease.lease_until <= before.now;
+      return { acquired: true, lease: new HeldLease(options), previousHolder: expired ? before.lease?.holder : undefined };
     }
-    const current = await store.current(job, now);
-    if (current === undefined) continue; // freed between the two statements: try again
+    reading = await store.read(job);
+    const current = reading.lease;
+    const now = reading.now;
+    if (current === undefined || current.lease_until <= now) continue; // freed or expired between the two statements: try again
     lastHolder = current.holder;
     const renewedAt = current.renewed_at ?? current.acquired_at;
     if (now - renewedAt <= silentAfterMs) return { acquired: false, holder: current.holder };
     const waitMs = current.lease_until - now + 1;
     if (waitMs > ttlMs + 1) return { acquired: false, holder: current.holder };
     await delay(timers, waitMs);
-    // A clock that did not move with the timers (a frozen test clock) would only wait again.
-    if (clock.now() < current.lease_until) return { acquired: false, holder: current.holder };
+    reading = await store.read(job);
+    // A database clock that did not move with the timers (a frozen test clock) would only wait again.
+    if (reading.now < current.lease_until) return { acquired: false, holder: current.holder };
   }
   return { acquired: false, holder: lastHolder };
 }
@@ -94,11 +103,11 @@ export class HeldLease {
     return this.options.job;
   }
 
-  /** Extends the lease to now + ttl. False when it was lost to another holder. */
+  /** Extends the lease to now + ttl (database time). False when it was lost to another holder. */
   async renew(): Promise<boolean> {
     if (this.lost) return false;
-    const { store, job, holder, ttlMs, clock } = this.options;
-    const kept = await store.renew(job, holder, clock.now(), ttlMs);
+    const { store, job, holder, ttlMs } = this.options;
+    const kept = await store.renew(job, holder, ttlMs);
     if (!kept) this.lost = true;
     return kept;
   }

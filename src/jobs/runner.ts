@@ -41,7 +41,7 @@ export interface RunnerOptions {
   readonly emit: (event: RunFinishedEvent) => void;
   /** How long stop() lets running jobs finish before aborting them (default 10 s). */
   readonly drainMs?: number;
-  /** Lease TTL and heartbeat for jobs without their own TTL and for the schedule run (default 30 s / 10 s). */
+  /** Lease TTL and heartbeat for jobs without their own TTL and for the schedule run (default DEFAULT_LEASE_TIMING: 20 s / 5 s, the configuration's defaults). */
   readonly lease?: LeaseTiming;
   /** Longest a schedule run may take; its job runs are aborted then (default 600 000 ms, seed 002). */
   readonly scheduleRunMaxMs?: number;
@@ -143,8 +143,8 @@ export class JobRunner {
   }
 
   private leaseOptions(job: string, ttlMs = this.lease.ttlMs) {
-    const { leases, clock, instanceId } = this.options;
-    return { store: leases, job, holder: instanceId, clock, timers: this.timers, ttlMs, heartbeatMs: this.lease.heartbeatMs };
+    const { leases, instanceId } = this.options;
+    return { store: leases, job, holder: instanceId, timers: this.timers, ttlMs, heartbeatMs: this.lease.heartbeatMs };
   }
 
   private async runExclusive(definition: JobDefinition, request: RunRequest): Promise<RunSummary | undefined> {
@@ -152,7 +152,7 @@ export class JobRunner {
     const job = definition.name;
     if (definition.overlap === 'queue-one' && request.slot !== null) {
       // Leave the slot unrecorded so it stays due and runs once the lease frees.
-      const current = await leases.current(job, clock.now());
+      const current = await leases.current(job);
       if (current !== undefined && current.holder !== instanceId) {
         return unrecordedSummary(job, request, `queued: running on ${current.holder}`);
       }

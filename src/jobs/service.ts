@@ -27,6 +27,7 @@ import type {
 
 export interface JobsServiceOptions {
   readonly ledger: CronRunsRepository;
+  /** Judges every lease on the database's clock, not `clock`: give it one (tests) or let it read the database's. */
   readonly leases: JobLeasesRepository;
   /** Persisted pauses (`job_controls`), read on every decision so every instance honours them. */
   readonly controls: JobControlsRepository;
@@ -235,7 +236,7 @@ export class DefaultJobsService implements JobsService {
       ledger.lastRun(definition.name),
       ledger.lastSuccess(definition.name),
       ledger.recentOutcomes(definition.name, 100),
-      leases.current(definition.name, now),
+      leases.current(definition.name),
       ledger.firstStartedAt(definition.name),
     ]);
     const failureStreak = outcomes.findIndex((status) => status === 'ok');

@@ -32,6 +32,8 @@ class Sink extends Writable {
 
 export async function openJobsFixture(options: {
   clock: Clock;
+  /** The database's clock, on which leases are judged (default `clock`: the test's one time). */
+  databaseClock?: Clock;
   definitions: readonly JobDefinition[];
   overrides?: Readonly<Record<string, JobOverride>>;
   instanceId?: string;
@@ -44,7 +46,7 @@ export async function openJobsFixture(options: {
   const storage = openStorage(config.database);
   await migrateToLatest(storage, config.database.kind === 'postgres' ? config.database.schema : undefined);
   const ledger = new CronRunsRepository(storage);
-  const leases = new JobLeasesRepository(storage);
+  const leases = new JobLeasesRepository(storage, options.databaseClock ?? options.clock);
   const service = new DefaultJobsService({
     ledger,
     leases,

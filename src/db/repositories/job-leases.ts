@@ -1,30 +1,75 @@
-import type { Selectable } from 'kysely';
+import { sql, type Expression, type Selectable } from 'kysely';
+import type { Clock } from '../../clock.js';
 import type { Storage } from '../database.js';
 import type { JobLeasesTable } from '../schema/scheduler.js';
 
 export type JobLeaseRow = Selectable<JobLeasesTable>;
 
-/** Data access for `job_leases`: one row per job, held by one instance until `lease_until`. */
+/** A job's lease row (live or expired; undefined when none) and the database's time of the read. */
+export interface LeaseReading {
+  readonly lease: JobLeaseRow | undefined;
+  readonly now: number;
+}
+
+/**
+ * Data access for `job_leases`: one row per job, held by one instance until `lease_until`.
+ *
+ * Every lease time (`lease_until`, `acquired_at`, `renewed_at`) and every
+ * "is it expired?" comparison is on the **database's clock**, never the
+ * caller's: instances whose clocks disagree (a jump of minutes on one machine)
+ * still agree on who holds a lease, so a live holder is never taken over.
+ * On PostgreSQL that is the server's `statement_timestamp()`; on SQLite the
+ * machine's clock as SQLite reads it (`unixepoch('subsec')`), the one time
+ * source every process sharing the file reads.
+ */
 export class JobLeasesRepository {
-  constructor(private readonly storage: Storage) {}
+  /**
+   * @param clock Stands for the database's clock when given: tests and the
+   *   simulator, whose instances share one virtual time. Omitted (production),
+   *   the database reads its own clock in each statement.
+   */
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock?: Clock,
+  ) {}
 
   private get db() {
     return this.storage.db;
   }
 
+  /** The database's "now" in epoch ms, as an expression of the statement that uses it. */
+  private now(): Expression<number> {
+    if (this.clock !== undefined) return sql.val(this.clock.now());
+    // statement_timestamp(), not now(): the start of this statement, even inside a longer transaction.
+    return this.storage.engine === 'postgres'
+      ? sql<number>`floor(extract(epoch from statement_timestamp()) * 1000)::bigint`
+      : sql<number>`cast(unixepoch('subsec') * 1000 as integer)`;
+  }
+
+  /** `now` and now + `ttlMs`, for one statement. */
+  private times(ttlMs: number): { now: Expression<number>; until: Expression<number> } {
+    if (this.clock !== undefined) {
+      const now = this.clock.now();
+      return { now: sql.val(now), until: sql.val(now + ttlMs) };
+    }
+    const now = this.now();
+    return { now, until: sql<number>`${now} + ${ttlMs}` };
+  }
+
   /**
-   * Takes the lease when it is free, expired, or already `holder`'s; one
-   * conditional upsert. Race-safe: under concurrent calls exactly one holder
-   * wins a free or expired lease.
+   * Takes the lease for `ttlMs` when it is free, expired, or already
+   * `holder`'s; one conditional upsert. Race-safe: under concurrent calls
+   * exactly one holder wins a free or expired lease.
    */
-  async tryAcquire(job: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+  async tryAcquire(job: string, holder: string, ttlMs: number): Promise<boolean> {
+    const { now, until } = this.times(ttlMs);
     const row = await this.db
       .insertInto('job_leases')
-      .values({ job, holder, lease_until: now + ttlMs, acquired_at: now, renewed_at: now })
+      .values({ job, holder, lease_until: until, acquired_at: now, renewed_at: now })
       .onConflict((oc) =>
         oc
           .column('job')
-          .doUpdateSet({ holder, lease_until: now + ttlMs, acquired_at: now, renewed_at: now })
+          .doUpdateSet({ holder, lease_until: until, acquired_at: now, renewed_at: now })
           .where((eb) => eb.or([eb('job_leases.lease_until', '<=', now), eb('job_leases.holder', '=', holder)])),
       )
       .returning('job')
@@ -36,10 +81,11 @@ export class JobLeasesRepository {
    * Extends `holder`'s lease to now + ttl, even past its expiry as long as no
    * one else took it. False when the lease is someone else's (lost).
    */
-  async renew(job: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+  async renew(job: string, holder: string, ttlMs: number): Promise<boolean> {
+    const { now, until } = this.times(ttlMs);
     const result = await this.db
       .updateTable('job_leases')
-      .set({ lease_until: now + ttlMs, renewed_at: now })
+      .set({ lease_until: until, renewed_at: now })
       .where('job', '=', job)
       .where('holder', '=', holder)
       .executeTakeFirst();
@@ -51,8 +97,28 @@ export class JobLeasesRepository {
     await this.db.deleteFrom('job_leases').where('job', '=', job).where('holder', '=', holder).execute();
   }
 
-  /** The live lease of `job` at `now`, if any. */
-  async current(job: string, now: number): Promise<JobLeaseRow | undefined> {
-    return this.db.selectFrom('job_leases').selectAll().where('job', '=', job).where('lease_until', '>', now).executeTakeFirst();
+  /** The live lease of `job` now (database time), if any. */
+  async current(job: string): Promise<JobLeaseRow | undefined> {
+    return this.db.selectFrom('job_leases').selectAll().where('job', '=', job).where('lease_until', '>', this.now()).executeTakeFirst();
+  }
+
+  /** `job`'s lease row, expired or not, with the database's time of the read: what a caller judges a holder by. */
+  async read(job: string): Promise<LeaseReading> {
+    if (this.clock !== undefined) {
+      const now = this.clock.now();
+      return { lease: await this.db.selectFrom('job_leases').selectAll().where('job', '=', job).executeTakeFirst(), now };
+    }
+    // One round trip: the clock comes back even when there is no row.
+    const result = await sql<{ db_now: number; job: string | null; holder: string | null; lease_until: number | null; acquired_at: number | null; renewed_at: number | null }>`
+      select ${this.now()} as db_now, l.job, l.holder, l.lease_until, l.acquired_at, l.renewed_at
+      from (select 1 as one) as o left join job_leases as l on l.job = ${job}`.execute(this.db);
+    const row = result.rows[0];
+    if (row === undefined) throw new Error('job_leases: the clock read returned no row');
+    const now = Number(row.db_now);
+    if (row.job === null || row.holder === null || row.lease_until === null || row.acquired_at === null) return { lease: undefined, now };
+    return {
+      lease: { job: row.job, holder: row.holder, lease_until: Number(row.lease_until), acquired_at: Number(row.acquired_at), renewed_at: row.renewed_at === null ? null : Number(row.renewed_at) },
+      now,
+    };
   }
 }
