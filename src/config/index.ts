@@ -105,7 +105,7 @@ export interface Config {
   readonly sequences: {
     /** DEFAULT_SEQUENCE_KEY (default `default_outreach`): users join it on activation when it names an active sequence. */
     readonly defaultKey: string;
-    /** SEQUENCE_BATCH_SIZE (default 200 on PostgreSQL, 50 on SQLite): sends claimed, and `sent` rows written, per statement. */
+    /** SEQUENCE_BATCH_SIZE (default 200): sends claimed, and `sent` rows written, per statement. */
     readonly batchSize: number;
     /** SEQUENCE_TICK_LIMIT (default 10 000): most sends per sequence-tick run; the rest wait for the next. */
     readonly tickLimit: number;
@@ -330,7 +330,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const port = reader.integer('PORT', 8000, { min: 0, max: 65535 });
   const sequenceConnections = reader.integer('SEQUENCE_SMTP_CONNECTIONS', 5, { min: 1, max: 100 });
   const dataDir = resolve(reader.string('DATA_DIR', './data'));
-  const database = parseDatabase(reader, dataDir);
   // Listening everywhere: links point at loopback. An IPv6 literal needs brackets in a URL.
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const publicUrl = (reader.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${displayHost}:${port}`).replace(/\/$/, '');
@@ -349,7 +348,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     port,
     publicUrl,
     dataDir,
-    database,
+    database: parseDatabase(reader, dataDir),
     logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, env === 'test' ? 'silent' : 'info'),
     bodyLimit: reader.integer('BODY_LIMIT', 64 * 1024, { min: 1024 }),
     secretKey: secret.value,
@@ -404,8 +403,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     sequences: {
       defaultKey: reader.string('DEFAULT_SEQUENCE_KEY', 'default_outreach'),
-      // SQLite runs each statement on the thread that serves requests: smaller batches, shorter waits.
-      batchSize: reader.integer('SEQUENCE_BATCH_SIZE', database.kind === 'sqlite' ? 50 : 200, { min: 1, max: 5000 }),
+      batchSize: reader.integer('SEQUENCE_BATCH_SIZE', 200, { min: 1, max: 5000 }),
       tickLimit: reader.integer('SEQUENCE_TICK_LIMIT', 10_000, { min: 1 }),
       smtpConnections: sequenceConnections,
       smtpMaxMessages: reader.integer('SEQUENCE_SMTP_MAX_MESSAGES', 1000, { min: 1 }),
