@@ -4,6 +4,11 @@
 // INSERT ... SELECT each). Prints `READY <url>`; stops on SIGTERM. A `drain`
 // line on stdin runs `sequence-tick` through the jobs runner until nothing is
 // due and prints `DRAINED <ms> <counts json> <event-loop delay json, ms>`.
+// With BENCH_PROFILE_DIR set, the main thread is CPU-profiled for exactly the
+// drain (the inspector, 250 µs sampling) into <dir>/drain-<engine>-<time>.cpuprofile.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
@@ -49,6 +54,14 @@ if (storage.engine === 'postgres') await sql`analyze`.execute(storage.db);
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'drain') return;
   void (async () => {
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    const session = profileDir ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 250 });
+      await session.post('Profiler.start');
+    }
     const started = performance.now();
     // How long this process's event loop was blocked while draining (what /api/v1/me/ waits behind).
     const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -62,9 +75,15 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       if ((run.counts.processed ?? 0) === 0) break;
     }
     delay.disable();
+    const drainMs = Math.round(performance.now() - started);
+    if (session && profileDir) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(join(profileDir, `drain-${storage.engine}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    }
     // Utilization: the share of the drain the main thread's event loop was busy (not waiting for I/O).
     const loop = { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6, busy: perf.eventLoopUtilization(busyBefore).utilization };
-    process.stdout.write(`DRAINED ${Math.round(performance.now() - started)} ${JSON.stringify(total)} ${JSON.stringify(loop)}\n`);
+    process.stdout.write(`DRAINED ${drainMs} ${JSON.stringify(total)} ${JSON.stringify(loop)}\n`);
   })();
 });
 process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)));

@@ -8,7 +8,7 @@
 // subject), and GET /api/v1/me/ p99 during the drain against idle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { startChild } from './child.js';
-import { processCpuMs } from './compare.js';
+import { postgresCpuMs, processCpuMs } from './compare.js';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const EMAIL = 'bench@example.com';
@@ -39,8 +39,8 @@ interface Server {
 }
 
 async function startServer(env: Record<string, string>): Promise<Server> {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/sequences-server.ts'], {
+  // BENCH_PROFILE_DIR: the server profiles its main thread for the drain only (bench/sequences-server.ts).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sequences-server.ts'], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -77,6 +77,16 @@ async function startServer(env: Record<string, string>): Promise<Server> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** CPU ms of one thread (Linux: the main thread's id is the process id), or NaN. */
+function threadCpuMs(pid: number | undefined, tid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/task/${String(tid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function accessCookie(url: string): Promise<string> {
@@ -155,7 +165,7 @@ interface Row {
   counts: Record<string, number>;
 }
 
-async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { smtp: string; stats: string }): Promise<Row> {
+async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { smtp: string; stats: string; pid: number | undefined }): Promise<Row> {
   let cleanup: () => Promise<void>;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -199,14 +209,27 @@ async function runEngine(engine: 'postgres' | 'sqlite', count: number, sink: { s
     await sinkStats(sink.stats, true);
     process.stderr.write(`[${engine}] draining...\n`);
     const cpuBefore = processCpuMs(server.child.pid);
+    const mainBefore = threadCpuMs(server.child.pid, server.child.pid);
+    const sinkBefore = processCpuMs(sink.pid);
+    const pgBefore = engine === 'postgres' ? postgresCpuMs() : 0;
     const drained = server.drain();
     const during = await meLoad(server.url, cookie, 0, drained);
     const { ms, counts, loop } = await drained;
     const serverCpu = processCpuMs(server.child.pid) - cpuBefore;
+    const mainCpu = threadCpuMs(server.child.pid, server.child.pid) - mainBefore;
+    const sinkCpu = processCpuMs(sink.pid) - sinkBefore;
+    const pgCpu = engine === 'postgres' ? postgresCpuMs() - pgBefore : 0;
     const stats = await sinkStats(sink.stats);
     await sinkStats(sink.stats, true);
     process.stderr.write(`[${engine}] ceiling...\n`);
+    const sinkCeilingBefore = processCpuMs(sink.pid);
     const top = await ceiling(sink.smtp, count);
+    const sinkCeilingCpu = processCpuMs(sink.pid) - sinkCeilingBefore;
+    const per1000 = (cpu: number, n: number) => (cpu / Math.max(1, n)) * 1000;
+    process.stderr.write(
+      `[${engine}] CPU ms/1000 mails: curfew main thread ${per1000(mainCpu, stats.total).toFixed(0)}, other threads ${per1000(serverCpu - mainCpu, stats.total).toFixed(0)}, ` +
+        `sink ${per1000(sinkCpu, stats.total).toFixed(0)}, postgres (all, machine-wide) ${per1000(pgCpu, stats.total).toFixed(0)}; ceiling: sender ${top.cpuMsPer1000.toFixed(0)}, sink ${per1000(sinkCeilingCpu, count).toFixed(0)}\n`,
+    );
     return { engine, mails: stats.total, drainS: ms / 1000, rate: stats.total / (ms / 1000), ceiling: top.rate, cpuPer1000: (serverCpu / Math.max(1, stats.total)) * 1000, ceilingCpuPer1000: top.cpuMsPer1000, duplicates: stats.duplicates, idleP99: idle.p99, drainP99: during.p99, loopP99: loop.p99, loopMax: loop.max, loopBusy: loop.busy, counts };
   } finally {
     await server.stop();
@@ -220,8 +243,8 @@ export default async function main(args: string[]): Promise<void> {
   const [smtp = '', stats = ''] = sinkChild.url.split(' ');
   const rows: Row[] = [];
   try {
-    if (!args.includes('--skip-pg')) rows.push(await runEngine('postgres', count, { smtp, stats }));
-    if (!args.includes('--skip-sqlite')) rows.push(await runEngine('sqlite', count, { smtp, stats }));
+    if (!args.includes('--skip-pg')) rows.push(await runEngine('postgres', count, { smtp, stats, pid: sinkChild.pid }));
+    if (!args.includes('--skip-sqlite')) rows.push(await runEngine('sqlite', count, { smtp, stats, pid: sinkChild.pid }));
   } finally {
     await sinkChild.stop();
   }

@@ -224,6 +224,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       // Four per connection: one on the wire, the next ones built and waiting in the pool.
       sendConcurrency: reader.integer('SEQUENCE_SEND_CONCURRENCY', 4 * sequenceConnections, { min: 1, max: 10_000 }),
       smtpTimeoutMs: reader.integer('SEQUENCE_SMTP_TIMEOUT_MS', 30_000, { min: 100 }),
+      smtpNiceness: reader.integer('SEQUENCE_SMTP_NICENESS', 0, { min: 0, max: 19 }),
       sendLeaseMs: reader.wholeUnitsAsMs('SEQUENCE_SEND_LEASE', 's', 300, { min: 10 }),
     },
     cron: {

@@ -109,6 +109,8 @@ export interface Config {
     readonly smtpMaxMessages: number;
     /** SEQUENCE_SMTP_TIMEOUT_MS (default 30 000): connection, greeting and socket timeout. */
     readonly smtpTimeoutMs: number;
+    /** SEQUENCE_SMTP_NICENESS (0-19, default 0): Linux nice value of the sequence SMTP thread; higher lets requests go first on busy CPUs. */
+    readonly smtpNiceness: number;
     /** SEQUENCE_SEND_LEASE (seconds, default 300): a send left `sending` this long becomes `unknown`. */
     readonly sendLeaseMs: number;
   };

@@ -53,6 +53,8 @@ export interface MailerOptions {
   maxMessages?: number;
   timeoutMs?: number;
   thread?: boolean;
+  /** With `thread`, Linux: the thread's nice value (default 0). */
+  niceness?: number;
 }
 
 export interface MailServiceOptions {
@@ -70,9 +72,9 @@ export function createMailService(options: MailServiceOptions): MailService {
   // MAIL_TRANSPORT (or, unset, whether SMTP_URL is set) decides; config refuses smtp without a URL.
   const transport = config.mail.transport;
   const smtpUrl = transport === 'smtp' ? config.mail.smtpUrl : undefined;
-  const createMailer = ({ thread, ...pool }: MailerOptions = {}): Mailer => {
+  const createMailer = ({ thread, niceness, ...pool }: MailerOptions = {}): Mailer => {
     if (smtpUrl === undefined) return createFileMailer({ directory: join(config.dataDir, 'mail'), clock });
-    return thread === true ? createThreadMailer({ url: smtpUrl, ...pool }) : createSmtpMailer({ url: smtpUrl, ...pool });
+    return thread === true ? createThreadMailer({ url: smtpUrl, ...pool, ...(niceness === undefined ? {} : { niceness }) }) : createSmtpMailer({ url: smtpUrl, ...pool });
   };
   const mailer = options.mailer ?? (() => createMailer());
   const smtpPassword = smtpUrl === undefined ? '' : decodeURIComponent(new URL(smtpUrl).password);

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DeliveryError, type OutgoingMail } from './mailer.js';
 import { createSmtpMailer, type SmtpMailerOptions } from './smtp-mailer.js';
@@ -12,7 +14,9 @@ import type { ThreadReply, ThreadRequest } from './thread-mailer.js';
  */
 const port = parentPort;
 if (port === null) throw new Error('src/mail/smtp-thread.ts runs only as a worker thread');
-const mailer = createSmtpMailer(workerData as SmtpMailerOptions);
+const { niceness, ...smtpOptions } = workerData as SmtpMailerOptions & { niceness?: number };
+if (niceness !== undefined && niceness > 0) lowerThreadPriority(niceness);
+const mailer = createSmtpMailer(smtpOptions);
 
 port.on('message', (request: ThreadRequest) => {
   if ('close' in request) {
@@ -24,6 +28,21 @@ port.on('message', (request: ThreadRequest) => {
     (error: unknown) => port.postMessage(replyFor(request.id, error)),
   );
 });
+
+/**
+ * Linux schedules threads one by one: `setpriority` on this thread's own id
+ * (from /proc/thread-self) lowers the priority of this thread only, so a
+ * drain's MIME and SMTP work gives way to the main thread's requests when the
+ * CPUs are busy. Elsewhere (no /proc) it stays as it is.
+ */
+function lowerThreadPriority(niceness: number): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, niceness);
+  } catch {
+    // Not Linux, or not allowed: the thread keeps the process's priority.
+  }
+}
 
 function replyFor(id: number, error: unknown): ThreadReply {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;

@@ -10,6 +10,11 @@ export type ThreadReply =
   | { id: number; ok: true }
   | { id: number; ok: false; outcome: DeliveryOutcome; message: string; cause: { message: string; code?: string; responseCode?: number } };
 
+export interface ThreadMailerOptions extends SmtpMailerOptions {
+  /** Linux: the thread's nice value (default 0, as the process); higher yields the CPU to the main thread's requests. */
+  readonly niceness?: number;
+}
+
 interface Pending {
   resolve(): void;
   reject(error: Error): void;
@@ -26,7 +31,7 @@ interface Pending {
  * thread may have sent them): they reject as `unknown`, never `retry`. The
  * next send starts a new thread.
  */
-export function createThreadMailer(options: SmtpMailerOptions): Mailer {
+export function createThreadMailer(options: ThreadMailerOptions): Mailer {
   let worker: Worker | undefined;
   const pending = new Map<number, Pending>();
   let nextId = 0;

@@ -15,7 +15,7 @@ export type { TickCounts } from './sender.js';
 
 /** The part of the mail service sequences need. */
 export interface SequenceMailSource {
-  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number; thread?: boolean }): Mailer;
+  createMailer(options?: { maxConnections?: number; maxMessages?: number; timeoutMs?: number; thread?: boolean; niceness?: number }): Mailer;
   readonly secrets: readonly string[];
   readonly messageIdDomain: string;
 }
@@ -52,6 +52,7 @@ export function createSequences(options: CreateSequencesOptions): Sequences {
         maxConnections: config.sequences.smtpConnections,
         maxMessages: config.sequences.smtpMaxMessages,
         timeoutMs: config.sequences.smtpTimeoutMs,
+        niceness: config.sequences.smtpNiceness,
         // MIME and SMTP for a drain on a second core, not in front of the requests this process serves.
         thread: true,
       }),

@@ -75,7 +75,10 @@ export class SendRecorder {
         holder,
         now,
       );
+      // A turn between the statements and before the commit: on SQLite each runs synchronously.
+      await pause();
       await new SequenceEnrollmentsRepository(tx).advance(enrollmentIds, now);
+      await pause();
     });
     this.counts.sent += batch.length;
   }

@@ -1,16 +1,17 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Storage } from '../db/database.js';
 import { MailSuppressionsRepository } from '../db/repositories/mail-suppressions.js';
 import { SequenceEnrollmentsRepository } from '../db/repositories/sequence-enrollments.js';
 import { SequenceSendsRepository, type SendDetails } from '../db/repositories/sequence-sends.js';
+import { SequencesRepository } from '../db/repositories/sequences.js';
 import type { Logger } from '../logger.js';
 import { describeMailError } from '../mail/describe-error.js';
 import { DeliveryError, deliveryOutcome, type Mailer } from '../mail/mailer.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../mail/retry-policy.js';
-import type { MessageBuilder } from './message.js';
+import type { BuildableSend, MessageBuilder } from './message.js';
 import { SendRecorder, type Outcome } from './recorder.js';
 import { zeroCounts, type TickCounts } from './tick-counts.js';
+import { Turnstile } from './turnstile.js';
 import { Wake } from './wake.js';
 
 export type { TickCounts } from './tick-counts.js';
@@ -46,7 +47,7 @@ export interface SequenceSenderOptions {
   readonly secrets?: readonly string[];
 }
 
-type Deliverable = SendDetails & { step_id: number; subject: string; text: string };
+type Deliverable = BuildableSend;
 
 /**
  * The `sequence-tick` body: claims due steps into the send ledger, re-checks
@@ -67,12 +68,14 @@ export class SequenceSender {
   private readonly sends: SequenceSendsRepository;
   private readonly enrollments: SequenceEnrollmentsRepository;
   private readonly suppressions: MailSuppressionsRepository;
+  private readonly sequences: SequencesRepository;
   private mailer: Mailer | undefined;
 
   constructor(private readonly options: SequenceSenderOptions) {
     this.sends = new SequenceSendsRepository(options.storage);
     this.enrollments = new SequenceEnrollmentsRepository(options.storage);
     this.suppressions = new MailSuppressionsRepository(options.storage);
+    this.sequences = new SequencesRepository(options.storage);
   }
 
   /** One tick. Database errors reject (the runner records the failed run); delivery failures are recorded on their rows. */
@@ -108,6 +111,9 @@ export class SequenceSender {
   private async drain(context: TickContext, counts: TickCounts): Promise<void> {
     const { clock, holder } = this.options;
     const batchSize = this.options.batchSize ?? 200;
+    // Every piece of main-thread work of the drain (a database step, a message build) in a turn of its own.
+    const turns = new Turnstile();
+    const pause = () => turns.pass();
     const recorder = new SendRecorder({ ...this.options, retry: this.options.retry ?? DEFAULT_RETRY_POLICY, flushSize: batchSize, pause }, counts);
     const queue: Deliverable[] = [];
     const ready = new Wake();
@@ -133,7 +139,7 @@ export class SequenceSender {
           if (ids.length < limit) {
             retries = false;
             await pause();
-            const fresh = await this.sends.claimDue({ ...lease, limit: limit - ids.length });
+            const fresh = await this.sends.claimDue({ ...lease, limit: limit - ids.length, between: pause });
             counts.queued += fresh.length;
             ids.push(...fresh);
           }
@@ -161,6 +167,7 @@ export class SequenceSender {
           await ready.wait();
           continue;
         }
+        await pause();
         if (stopped()) {
           unsent.push(row);
           continue;
@@ -207,11 +214,16 @@ export class SequenceSender {
     const { clock, holder } = this.options;
     const rows = await this.sends.details(ids);
     counts.processed += ids.length;
+    // Step bodies: read once per step version, not once per mail.
+    const { messages } = this.options;
+    const missing = messages.missing(rows.filter((row): row is Deliverable => row.step_id !== null));
+    if (missing.length > 0) messages.learn(await this.sequences.stepBodies(missing));
     const skip = new Map<string, SendDetails[]>();
     const unqueue: SendDetails[] = [];
     const deliver: Deliverable[] = [];
     for (const row of rows) {
-      const reason = skipReason(row);
+      // A step removed between the two reads is not known: removed.
+      const reason = skipReason(row) ?? (messages.knows(row as Deliverable) ? undefined : 'step_removed');
       if (reason === 'sequence_inactive') unqueue.push(row);
       else if (reason !== undefined) skip.set(reason, [...(skip.get(reason) ?? []), row]);
       else deliver.push(row as Deliverable);
@@ -260,21 +272,12 @@ export class SequenceSender {
   }
 }
 
-/**
- * A turn of the event loop between database steps: better-sqlite3 runs each
- * statement synchronously, so without it a run of statements (claim, re-check,
- * record) holds every waiting request until the last one is done.
- */
-async function pause(): Promise<void> {
-  await nextTurn();
-}
-
 /** Why a claimed send must not go out now, or undefined when it may. */
 function skipReason(row: SendDetails): string | undefined {
   if (row.suppressed !== null || row.enrollment_status === 'unsubscribed') return 'unsubscribed';
   if (row.enrollment_status !== 'active') return 'stopped';
   if (row.activated_at === null) return 'deactivated';
-  if (row.step_id === null || row.subject === null || row.text === null) return 'step_removed';
+  if (row.step_id === null) return 'step_removed';
   if (Number(row.sequence_active) !== 1) return 'sequence_inactive';
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { Liquid, type Template } from 'liquidjs';
+import { Liquid, TokenKind, type Template } from 'liquidjs';
 
 /** The variables a sequence template may use. */
 export const TEMPLATE_VARIABLES = ['email', 'first_name', 'last_name', 'unsubscribe_url', 'app_url'] as const;
@@ -42,6 +42,39 @@ function engine(escape: boolean): Liquid {
   });
 }
 
+/**
+ * A parsed template. `parts` is the same template as text and variable
+ * names when it is nothing else (no tags, no filters: `Hello {{ first_name }}`,
+ * most sequence mail): rendering it is then a join, with the HTML escaping
+ * Liquid's own `escape` filter applies, instead of Liquid's interpreter — a
+ * sequence drain renders three templates per mail on the thread that serves
+ * requests. Anything else renders through Liquid.
+ */
+export interface ParsedTemplate {
+  readonly liquid: Template[];
+  readonly parts: readonly (string | { readonly variable: TemplateVariable })[] | undefined;
+}
+
+/** Liquid's `escape` filter (liquidjs): the five characters, the same entities. */
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+
+/** Text and variables of a parsed template, or undefined when it has anything else (tags, filters, property access). */
+function plainParts(templates: readonly Template[]): ParsedTemplate['parts'] {
+  const parts: (string | { variable: TemplateVariable })[] = [];
+  for (const template of templates) {
+    const token = template.token as { kind: TokenKind; getContent?: () => string; content?: unknown };
+    if (token.kind === TokenKind.HTML && typeof token.getContent === 'function') {
+      parts.push(token.getContent());
+    } else if (token.kind === TokenKind.Output && typeof token.content === 'string' && (TEMPLATE_VARIABLES as readonly string[]).includes(token.content)) {
+      parts.push({ variable: token.content as TemplateVariable });
+    } else {
+      return undefined;
+    }
+  }
+  return parts;
+}
+
 /** A template refused at save time, with a message naming the problem. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
@@ -62,7 +95,7 @@ export class SequenceTemplates {
     const liquid = kind === 'html' ? this.html : this.plain;
     let names: string[];
     try {
-      names = liquid.globalFullVariablesSync(template);
+      names = liquid.globalFullVariablesSync(template.liquid);
     } catch (error) {
       throw new TemplateError(messageOf(error), { cause: error });
     }
@@ -74,18 +107,28 @@ export class SequenceTemplates {
   }
 
   /** Parses a template (already checked at save time). */
-  compile(source: string, kind: 'plain' | 'html'): Template[] {
+  compile(source: string, kind: 'plain' | 'html'): ParsedTemplate {
+    let liquid: Template[];
     try {
-      return (kind === 'html' ? this.html : this.plain).parse(source);
+      liquid = (kind === 'html' ? this.html : this.plain).parse(source);
     } catch (error) {
       throw new TemplateError(messageOf(error), { cause: error });
     }
+    return { liquid, parts: plainParts(liquid) };
   }
 
   /** Renders a parsed template; in `html` every output is HTML-escaped unless the template says `| raw`. */
-  render(template: Template[], kind: 'plain' | 'html', context: TemplateContext): string {
+  render(template: ParsedTemplate, kind: 'plain' | 'html', context: TemplateContext): string {
+    if (template.parts !== undefined) {
+      let out = '';
+      for (const part of template.parts) {
+        if (typeof part === 'string') out += part;
+        else out += kind === 'html' ? escapeHtml(context[part.variable]) : context[part.variable];
+      }
+      return out;
+    }
     try {
-      return (kind === 'html' ? this.html : this.plain).renderSync(template, context) as string;
+      return (kind === 'html' ? this.html : this.plain).renderSync(template.liquid, context) as string;
     } catch (error) {
       throw new TemplateError(messageOf(error), { cause: error });
     }

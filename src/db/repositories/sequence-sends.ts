@@ -19,11 +19,9 @@ export interface SendDetails {
   email: string;
   profile: string;
   activated_at: number | null;
+  /** The step's row (null when the step was removed); its bodies are read once per step version (SequencesRepository.stepBodies). */
   step_id: number | null;
   step_updated_at: number | null;
-  subject: string | null;
-  text: string | null;
-  html: string | null;
   suppressed: string | null;
 }
 
@@ -87,9 +85,11 @@ export class SequenceSendsRepository {
    * an insert and a claim. Race-safe like `enqueueDue`: the unique
    * (enrollment, step) key lets a second tick, instance or caller insert
    * nothing, and PostgreSQL skips due rows another claimer has locked.
-   * Returns the claimed send ids.
+   * `between` (optional) runs between the statements and before the commit:
+   * the sender gives the event loop a turn there, since SQLite runs each
+   * statement synchronously. Returns the claimed send ids.
    */
-  async claimDue(options: { now: number; holder: string; leaseMs: number; limit: number }): Promise<number[]> {
+  async claimDue(options: { now: number; holder: string; leaseMs: number; limit: number; between?: () => Promise<void> }): Promise<number[]> {
     const { now } = options;
     return transaction(this.storage, async (tx) => {
       let due = dueScan(tx, now, options.limit)
@@ -115,6 +115,7 @@ export class SequenceSendsRepository {
         .returning(['id', 'enrollment_id'])
         .execute();
       if (inserted.length > 0) {
+        await options.between?.();
         await tx.db
           .updateTable('sequence_enrollments')
           .set({ due_at: null, updated_at: now })
@@ -124,6 +125,7 @@ export class SequenceSendsRepository {
             inserted.map((row) => Number(row.enrollment_id)),
           )
           .execute();
+        await options.between?.();
       }
       return inserted.map((row) => Number(row.id));
     });
@@ -179,7 +181,7 @@ export class SequenceSendsRepository {
     return rows.map((row) => Number(row.id));
   }
 
-  /** The re-check before delivery: each claimed send with its enrollment, user, step and suppression. */
+  /** The re-check before delivery: each claimed send with its enrollment, user, step (not its bodies) and suppression. */
   async details(ids: readonly number[]): Promise<SendDetails[]> {
     if (ids.length === 0) return [];
     const rows = await this.db
@@ -204,9 +206,6 @@ export class SequenceSendsRepository {
         'u.activated_at',
         'st.id as step_id',
         'st.updated_at as step_updated_at',
-        'st.subject',
-        'st.text',
-        'st.html',
         'm.reason as suppressed',
       ])
       .where('s.id', 'in', ids)

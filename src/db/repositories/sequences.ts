@@ -61,6 +61,13 @@ export class SequencesRepository {
     return this.db.selectFrom('sequence_steps').selectAll().where('sequence_id', '=', sequenceId).orderBy('position').execute();
   }
 
+  /** The bodies of steps by row id (the tick reads each step version once, not once per mail). */
+  async stepBodies(ids: readonly number[]): Promise<Pick<SequenceStepRow, 'id' | 'updated_at' | 'subject' | 'text' | 'html'>[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('sequence_steps').select(['id', 'updated_at', 'subject', 'text', 'html']).where('id', 'in', ids).execute();
+    return rows.map((row) => ({ ...row, id: Number(row.id), updated_at: Number(row.updated_at) }));
+  }
+
   /** Inserts a sequence and its steps; undefined when the key is taken (decided by the unique index). */
   async insert(values: SequenceValues, now: number): Promise<number | undefined> {
     const row = await this.db
