@@ -15,7 +15,9 @@ export interface ChildServer {
  * environment and waits (at most 60 s) for the `READY <url>` line it prints.
  */
 export async function startChild(script: string, mode: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, mode], {
+  // BENCH_CHILD_NODE_ARGS: extra node/V8 flags for every bench server (e.g. `--no-parallel-scavenge`), for diagnosis.
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -4,15 +4,29 @@
 //              go to DATA_DIR/bench-verify.json
 //   nats-echo  the NATS ceiling: a bare queue-group responder on
 //              <BUS_SUBJECT_PREFIX>.echo answering a fixed reply of the same size
-// Prints `READY <url>`; stops on SIGTERM.
+// Prints `READY <url>`; stops on SIGTERM. With BENCH_PROBE=1 either one also
+// answers `<BUS_SUBJECT_PREFIX>.probe.<mode>` with its event-loop delay and GC
+// pauses since the last ask (bench/nats-probe.ts), on a connection of its own.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
+import { LoopProbe } from './nats-probe.js';
+
+const busUrl = process.env.BUS_URL ?? 'nats://127.0.0.1:4222';
+if (process.env.BENCH_PROBE === '1') {
+  const probe = new LoopProbe().start();
+  const probeNc = await connect({ servers: busUrl });
+  const encoder = new TextEncoder();
+  probeNc.subscribe(`${process.env.BUS_SUBJECT_PREFIX ?? 'curfew'}.probe.${process.argv[2] ?? ''}`, {
+    callback: (_error, msg) => msg.respond(encoder.encode(JSON.stringify(probe.take()))),
+  });
+  await probeNc.flush();
+}
 
 if (process.argv[2] === 'nats-echo') {
-  const nc = await connect({ servers: process.env.BUS_URL ?? 'nats://127.0.0.1:4222' });
+  const nc = await connect({ servers: busUrl });
   const reply = new TextEncoder().encode(process.env.ECHO_REPLY ?? '{"valid":true}');
   nc.subscribe(`${process.env.BUS_SUBJECT_PREFIX ?? 'curfew'}.echo`, { queue: 'echo', callback: (_error, msg) => msg.respond(reply) });
   await nc.flush();

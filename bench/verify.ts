@@ -3,7 +3,8 @@
 //   (a) curfew.auth.verify over NATS vs a bare NATS responder in another
 //       process (the ceiling), alternating rounds: saturation (K requests in
 //       flight, closed loop), then the curve: p50/p99 at fixed offered rates
-//       (open loop, BENCH_RATES), the load generator of bench/nats-load.ts
+//       (open loop, BENCH_RATES), the load generator of bench/nats-load.ts;
+//       see bench/verify-nats.ts (and its BENCH_PROBE, BENCH_PIN, BENCH_PUMP)
 //   (b) POST /api/v1/introspect/ (RFC 7662, HTTP Basic client)
 //   (c) POST /api/v1/verify/; both beside a bare Fastify JSON route (the ceiling)
 //   (d) the in-process verifier (curfew/verify) vs bare jose.jwtVerify with the same key (the ceiling), alternating rounds
@@ -22,7 +23,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createVerifier } from '../src/verify/index.js';
 import { startChild } from './child.js';
 import { median, processCpuMs } from './compare.js';
-import { NatsLoad, type LoadResult } from './nats-load.js';
+import { natsPhase, printCurve, type CurvePoint, type Row } from './verify-nats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -34,14 +35,6 @@ const RATES = (process.env.BENCH_RATES ?? '5000,10000,15000,20000,25000,30000').
 const CURVE_SECONDS = Number(process.env.BENCH_CURVE_SECONDS ?? 2);
 /** The curfew child's LOG_LEVEL: unset (the app's default, info) unless BENCH_LOG_LEVEL says otherwise. */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
-
-interface Row {
-  readonly name: string;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly goal: string;
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -157,43 +150,11 @@ export default async function bench(args: string[] = []): Promise<void> {
       }
     }
     if (selected.has('nats')) {
-      process.stderr.write('(a) NATS verify vs a bare NATS responder\n');
+      process.stderr.write('(a) NATS verify vs a bare NATS responder and no responder\n');
       const sample = await nc.request(subject, request, { timeout: 5000 });
-      const echo = await startChild('bench/verify-server.ts', 'nats-echo', { ...env, ECHO_REPLY: new TextDecoder().decode(sample.data) });
-      const load = new NatsLoad(nc);
-      try {
-        const targets = [
-          { subject, pid: server.pid },
-          { subject: `${prefix}.echo`, pid: echo.pid },
-        ];
-        const saturation = await natsRounds(targets, (target) => load.closedLoop(target.subject, request, sample.data.length, IN_FLIGHT, SECONDS / 2));
-        const [ours, bareNats] = saturation as [NatsFigures, NatsFigures];
-        rows.push({
-          name: `(a) NATS curfew.auth.verify, ${IN_FLIGHT} in flight (closed loop)`,
-          ...ours,
-          goal: `saturation; server CPU ${ours.cpuUs.toFixed(1)} µs/req = ${(ours.cpuUs / bareNats.cpuUs).toFixed(2)}x the ceiling's${ours.lost > 0 ? `; ${ours.lost} unanswered` : ''}`,
-        });
-        rows.push({ name: '    ceiling: bare NATS responder, same payloads', ...bareNats, goal: `ceiling: responder CPU ${bareNats.cpuUs.toFixed(1)} µs/req` });
-        for (const rate of RATES) {
-          process.stderr.write(`(a) open loop at ${rate}/s\n`);
-          const total = Math.round(rate * CURVE_SECONDS);
-          const [at, bareAt] = (await natsRounds(targets, (target) => load.openLoop(target.subject, request, sample.data.length, rate, total))) as [NatsFigures, NatsFigures];
-          curve.push({ rate, ours: at, bare: bareAt });
-        }
-        const atGoal = curve.find((point) => point.rate === 15_000);
-        if (atGoal) {
-          // Answers per second over the phase include the wait for its last answers: 1 % of slack for that.
-          const met = atGoal.ours.rps >= 14_850 && atGoal.ours.p99 <= 5 && atGoal.ours.lost === 0;
-          rows.push({
-            name: '(a) NATS curfew.auth.verify, 15,000/s offered (open loop)',
-            ...atGoal.ours,
-            goal: `goal >= 15,000/s with p99 <= 5 ms: ${met ? 'met' : 'NOT met'} in this run; bare responder p99 ${atGoal.bare.p99.toFixed(3)} ms; generator lag p99 ${atGoal.ours.sendLagP99.toFixed(3)} ms`,
-          });
-        }
-      } finally {
-        load.close();
-        await echo.stop();
-      }
+      const nats = await natsPhase({ nc, subject, prefix, request, answer: sample.data, server, env, rounds: ROUNDS, seconds: SECONDS, inFlight: IN_FLIGHT, rates: RATES, curveSeconds: CURVE_SECONDS });
+      rows.push(...nats.rows);
+      curve.push(...nats.curve);
     }
 
     if (selected.has('http')) {
@@ -254,66 +215,7 @@ export default async function bench(args: string[] = []): Promise<void> {
     const rps = Number.isFinite(r.rps) ? Math.round(r.rps).toLocaleString('en-US') : '-';
     process.stdout.write(`${r.name.padEnd(width)}  ${rps.padStart(9)}  ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.goal}\n`);
   }
-  if (curve.length > 0) {
-    process.stdout.write(
-      `\n(a) curve: open loop, rate x ${CURVE_SECONDS} s per round, medians of ${ROUNDS} alternating rounds; latency from each request's scheduled send (ms); lag = the generator's own send delay\n\n`,
-    );
-    process.stdout.write(`${'offered/s'.padStart(9)}  ${'curfew/s'.padStart(9)}  ${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'p99.9'.padStart(8)}  ${'lag p99'.padStart(8)}  ${'CPU µs'.padStart(6)}  |  ${'bare/s'.padStart(9)}  ${'p50'.padStart(7)}  ${'p99'.padStart(7)}  ${'p99.9'.padStart(8)}  ${'lag p99'.padStart(8)}\n`);
-    const n = (value: number, width: number, digits = 3) => (Number.isFinite(value) ? value.toFixed(digits) : '-').padStart(width);
-    for (const { rate, ours, bare } of curve) {
-      const lost = ours.lost + bare.lost > 0 ? `  (unanswered: ${ours.lost} curfew, ${bare.lost} bare)` : '';
-      process.stdout.write(
-        `${rate.toLocaleString('en-US').padStart(9)}  ${Math.round(ours.rps).toLocaleString('en-US').padStart(9)}  ${n(ours.p50, 7)}  ${n(ours.p99, 7)}  ${n(ours.p999, 8)}  ${n(ours.sendLagP99, 8)}  ${n(ours.cpuUs, 6, 1)}  |  ` +
-          `${Math.round(bare.rps).toLocaleString('en-US').padStart(9)}  ${n(bare.p50, 7)}  ${n(bare.p99, 7)}  ${n(bare.p999, 8)}  ${n(bare.sendLagP99, 8)}${lost}\n`,
-      );
-    }
-  }
-}
-
-interface NatsFigures extends Figures {
-  readonly p999: number;
-  readonly sendLagP99: number;
-  /** Requests without an answer within the timeout, summed over rounds. */
-  readonly lost: number;
-}
-
-interface CurvePoint {
-  readonly rate: number;
-  readonly ours: NatsFigures;
-  readonly bare: NatsFigures;
-}
-
-/**
- * ROUNDS rounds over the NATS targets, the order alternating per round;
- * medians of each figure, CPU per request of each target's process.
- */
-async function natsRounds<T extends { pid: number | undefined }>(targets: readonly T[], run: (target: T) => Promise<LoadResult>): Promise<NatsFigures[]> {
-  const samples = targets.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], p999: [] as number[], lag: [] as number[], cpu: [] as number[], lost: 0 }));
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (let k = 0; k < targets.length; k += 1) {
-      const index = (round + k) % targets.length;
-      const target = targets[index] as T;
-      const cpuBefore = cpuMs(target.pid);
-      const result = await run(target);
-      const sample = samples[index] as (typeof samples)[number];
-      sample.cpu.push(((cpuMs(target.pid) - cpuBefore) * 1000) / Math.max(1, result.received));
-      sample.rps.push(result.rps);
-      sample.p50.push(result.p50);
-      sample.p99.push(result.p99);
-      sample.p999.push(result.p999);
-      sample.lag.push(result.sendLagP99);
-      sample.lost += result.sent - result.received;
-    }
-  }
-  return samples.map((sample) => ({
-    rps: median(sample.rps),
-    p50: median(sample.p50),
-    p99: median(sample.p99),
-    p999: median(sample.p999),
-    sendLagP99: median(sample.lag),
-    cpuUs: median(sample.cpu),
-    lost: sample.lost,
-  }));
+  printCurve(curve, ROUNDS, CURVE_SECONDS);
 }
 
 /**

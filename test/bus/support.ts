@@ -135,7 +135,14 @@ export async function spawnCurfew(env: Record<string, string>): Promise<{ url: s
     if (match?.[1]) url = match[1];
   });
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  await eventually(() => url !== undefined || child.exitCode !== null, 30_000, 'curfew serve to listen');
+  try {
+    // Start-up compiles the app through tsx and migrates: slow on a loaded 2-core machine.
+    await eventually(() => url !== undefined || child.exitCode !== null, 60_000, 'curfew serve to listen');
+  } catch (error) {
+    // A child left running keeps this test process alive for ever (its pipes): stop it first.
+    child.kill('SIGKILL');
+    throw error;
+  }
   if (url === undefined) throw new Error(`curfew serve exited: ${output.join('')}`);
   return {
     url,
