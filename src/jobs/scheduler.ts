@@ -93,7 +93,10 @@ export class InProcessScheduler implements BackgroundTask {
     this.unsubscribe?.();
     this.cancelWake?.();
     this.cancelWake = undefined;
+    // The service refuses new runs at once (before its first await), so a tick
+    // still deciding starts nothing; then the ticks and the running jobs settle.
+    const stopping = this.options.service.stop();
     await Promise.allSettled([...this.inFlight]);
-    await this.options.service.stop();
+    await stopping;
   }
 }

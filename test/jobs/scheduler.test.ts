@@ -75,6 +75,35 @@ describe('in-process scheduler', () => {
 });
 
 describe('concurrent schedule runs on two instances', () => {
+  it('stop() refuses runs a tick already in flight would start: nothing runs after the stop began', async () => {
+    const clock = new TestClock(START);
+    let ran = 0;
+    const fixture = await openJobsFixture({ clock, definitions: [job({ name: 'late-tick', run: async () => (++ran, {}) })] });
+    const scheduler = new InProcessScheduler({ service: fixture.service, clock, logger: createLogger({ level: 'silent' }) });
+    // Hold the tick between its decision to look at the job and the run itself (a slow database, a loaded machine).
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = false;
+    const runDueJob = fixture.service.runDueJob.bind(fixture.service);
+    fixture.service.runDueJob = async (...args) => {
+      held = true;
+      await gate;
+      return runDueJob(...args);
+    };
+    try {
+      scheduler.start();
+      await eventually(() => held);
+      const stopping = scheduler.stop();
+      open();
+      await stopping;
+      assert.equal(ran, 0, 'the held tick started no run once stop() began');
+      assert.deepEqual(await fixture.ledger.listByJob('late-tick'), [], 'and wrote no ledger row');
+    } finally {
+      open();
+      await fixture.close();
+    }
+  });
+
   it('50 concurrent runDue calls run the due slot exactly once; the rest are busy or find it recorded', async () => {
     const clock = new TestClock(START);
     let runs = 0;
