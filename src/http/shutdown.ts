@@ -11,9 +11,8 @@ const DRAINING_RETRY_AFTER = '5';
  * response it is writing now (Node's own field, set when the response gets
  * the socket and cleared when it finishes; `server.closeIdleConnections()`
  * reads the same field). Reading it costs nothing per request; tracking
- * responses ourselves cost a `request` listener per request (emit with two
- * listeners clones the list) and a property on every socket, about 0.5 µs
- * of a 15 µs `/me` (bench/RESULTS.md, auth).
+ * responses ourselves cost a second `request` listener (emit then clones
+ * the listener list on every request) and a property on every socket.
  */
 type ServerSocket = Socket & { readonly _httpMessage?: ServerResponse | null };
 
