@@ -29,7 +29,7 @@ export interface JobsServiceOptions {
   readonly ledger: CronRunsRepository;
   /** Judges every lease on the database's clock, not `clock`: give it one (tests) or let it read the database's. */
   readonly leases: JobLeasesRepository;
-  /** Persisted pauses (`job_controls`), read on every decision so every instance honours them. */
+  /** Persisted pauses (`job_controls`), read on every decision (with the ledger's last slot) so every instance honours them. */
   readonly controls: JobControlsRepository;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -137,7 +137,8 @@ export class DefaultJobsService implements JobsService {
    */
   async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now(), signal?: AbortSignal): Promise<RunSummary[]> {
     const { definition, schedule } = job;
-    const [recorded, control] = await Promise.all([this.options.ledger.lastSlot(definition.name), this.options.controls.find(definition.name)]);
+    // The ledger's last slot and the job's pause, in one statement.
+    const { lastSlot: recorded, control } = await this.options.controls.findWithLastSlot(definition.name);
     if (control?.paused === 1) {
       const slot = latestSlot(schedule, now);
       if (slot === null || (recorded !== null && slot <= recorded)) return [];
