@@ -233,14 +233,13 @@ export class DefaultJobsService implements JobsService {
     const { ledger, leases, clock } = this.options;
     const { definition, schedule, lateAfterMs } = job;
     const now = clock.now();
-    const [lastRun, lastSuccess, outcomes, lease, first] = await Promise.all([
+    const [lastRun, lastSuccess, failures, lease, first] = await Promise.all([
       ledger.lastRun(definition.name),
       ledger.lastSuccess(definition.name),
-      ledger.recentOutcomes(definition.name, 100),
+      ledger.failureStreak(definition.name, 100),
       leases.current(definition.name),
       ledger.firstStartedAt(definition.name),
     ]);
-    const failureStreak = outcomes.findIndex((status) => status === 'ok');
     const lastSuccessSlot = lastSuccess === undefined ? null : (lastSuccess.scheduled_for ?? lastSuccess.started_at);
     const paused = control?.paused === 1;
     const late = lateness({
@@ -268,7 +267,7 @@ export class DefaultJobsService implements JobsService {
       pausedAt: paused && control?.paused_at !== null && control?.paused_at !== undefined ? Number(control.paused_at) : null,
       pausedBy: paused ? (control?.paused_by ?? null) : null,
       pauseReason: paused ? (control?.reason ?? null) : null,
-      consecutiveFailures: failureStreak === -1 ? outcomes.length : failureStreak,
+      consecutiveFailures: failures,
       leaseHolder: lease?.holder ?? null,
       overlap: definition.overlap,
       catchUp: definition.catchUp,

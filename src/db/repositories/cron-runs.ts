@@ -167,15 +167,29 @@ export class CronRunsRepository {
     this.db.selectFrom('cron_runs').selectAll().where('job', '=', p.job).where('status', '=', 'ok').where('dry_run', '=', 0).orderBy('id', 'desc').limit(1),
   );
 
-  private readonly recentOutcomesStatement = new PrecompiledQuery(() => this.db, (p: { job: string; limit: number }) =>
+  /**
+   * Finished real runs newer than the latest real `ok` one, at most `limit`. Counted in the database
+   * (it once read the latest `limit` statuses of every job on every status check to find the first `ok`).
+   */
+  private readonly failureStreakStatement = new PrecompiledQuery(() => this.db, (p: { job: string; limit: number }) =>
     this.db
-      .selectFrom('cron_runs')
-      .select('status')
-      .where('job', '=', p.job)
-      .where('status', 'in', ['ok', 'failed', 'timed_out'])
-      .where('dry_run', '=', 0)
-      .orderBy('id', 'desc')
-      .limit(p.limit),
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('cron_runs')
+          .select('id')
+          .where('job', '=', p.job)
+          .where('status', 'in', ['failed', 'timed_out'])
+          .where('dry_run', '=', 0)
+          .where('id', '>', (inner) =>
+            inner.fn.coalesce(
+              inner.selectFrom('cron_runs').select('id').where('job', '=', p.job).where('status', '=', 'ok').where('dry_run', '=', 0).orderBy('id', 'desc').limit(1),
+              inner.lit(0),
+            ),
+          )
+          .limit(p.limit)
+          .as('streak'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n')),
   );
 
   private readonly firstStartedAtStatement = new PrecompiledQuery(() => this.db, (p: { job: string }) =>
@@ -289,10 +303,13 @@ export class CronRunsRepository {
     return this.lastSuccessStatement.takeFirst({ job });
   }
 
-  /** Statuses of the latest finished real runs of `job`, newest first. */
-  async recentOutcomes(job: string, limit: number): Promise<Status[]> {
-    const { rows } = await this.recentOutcomesStatement.execute({ job, limit });
-    return rows.map((row) => row.status);
+  /**
+   * How many of the latest finished real runs of `job` (`ok`, `failed`, `timed_out`; no dry runs)
+   * failed since its latest `ok`, at most `limit`: the consecutive failures status() shows.
+   */
+  async failureStreak(job: string, limit: number): Promise<number> {
+    const row = await this.failureStreakStatement.takeFirst({ job, limit });
+    return Number(row?.n ?? 0);
   }
 
   /** When `job` was first recorded, or undefined. */
