@@ -140,8 +140,19 @@ export function nextSlot(schedule: ParsedSchedule, after: number): number | null
       return gap.next;
     }
   }
-  const next = computeNextSlot(schedule, after);
-  gaps.unshift({ after, next });
+  // A known slot `from` at or before `after` (the end of a known gap): when the slot after it is past
+  // `after`, the gap starts at that slot, so instances whose clocks differ by a few seconds, and the
+  // scheduler's several wakes between two slots, share one answer instead of one croner search each.
+  let from = after;
+  for (const gap of gaps) {
+    if (gap.next !== null && gap.next <= after && (from === after || gap.next > from)) from = gap.next;
+  }
+  let next = computeNextSlot(schedule, from);
+  if (from !== after && (next === null || next <= after)) {
+    from = after;
+    next = computeNextSlot(schedule, after);
+  }
+  gaps.unshift({ after: from, next });
   if (gaps.length > KNOWN_GAPS) gaps.pop();
   return next;
 }

@@ -29,7 +29,7 @@ export interface JobsServiceOptions {
   readonly ledger: CronRunsRepository;
   /** Judges every lease on the database's clock, not `clock`: give it one (tests) or let it read the database's. */
   readonly leases: JobLeasesRepository;
-  /** Persisted pauses (`job_controls`), read on every decision so every instance honours them. */
+  /** Persisted pauses (`job_controls`), read on every decision (with the ledger's last slot) so every instance honours them. */
   readonly controls: JobControlsRepository;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -137,7 +137,8 @@ export class DefaultJobsService implements JobsService {
    */
   async runDueJob(job: RegisteredJob, trigger: Trigger, caller: CallerInfo, now = this.options.clock.now(), signal?: AbortSignal): Promise<RunSummary[]> {
     const { definition, schedule } = job;
-    const [recorded, control] = await Promise.all([this.options.ledger.lastSlot(definition.name), this.options.controls.find(definition.name)]);
+    // The ledger's last slot and the job's pause, in one statement.
+    const { lastSlot: recorded, control } = await this.options.controls.findWithLastSlot(definition.name);
     if (control?.paused === 1) {
       const slot = latestSlot(schedule, now);
       if (slot === null || (recorded !== null && slot <= recorded)) return [];
@@ -232,14 +233,13 @@ export class DefaultJobsService implements JobsService {
     const { ledger, leases, clock } = this.options;
     const { definition, schedule, lateAfterMs } = job;
     const now = clock.now();
-    const [lastRun, lastSuccess, outcomes, lease, first] = await Promise.all([
+    const [lastRun, lastSuccess, failures, lease, first] = await Promise.all([
       ledger.lastRun(definition.name),
       ledger.lastSuccess(definition.name),
-      ledger.recentOutcomes(definition.name, 100),
+      ledger.failureStreak(definition.name, 100),
       leases.current(definition.name),
       ledger.firstStartedAt(definition.name),
     ]);
-    const failureStreak = outcomes.findIndex((status) => status === 'ok');
     const lastSuccessSlot = lastSuccess === undefined ? null : (lastSuccess.scheduled_for ?? lastSuccess.started_at);
     const paused = control?.paused === 1;
     const late = lateness({
@@ -267,7 +267,7 @@ export class DefaultJobsService implements JobsService {
       pausedAt: paused && control?.paused_at !== null && control?.paused_at !== undefined ? Number(control.paused_at) : null,
       pausedBy: paused ? (control?.paused_by ?? null) : null,
       pauseReason: paused ? (control?.reason ?? null) : null,
-      consecutiveFailures: failureStreak === -1 ? outcomes.length : failureStreak,
+      consecutiveFailures: failures,
       leaseHolder: lease?.holder ?? null,
       overlap: definition.overlap,
       catchUp: definition.catchUp,

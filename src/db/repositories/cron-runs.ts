@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import { PrecompiledQuery } from '../compiled-query.js';
 import type { Storage } from '../database.js';
 import type { CronRunsTable } from '../schema/scheduler.js';
 
@@ -72,6 +73,26 @@ export type CronRunDetailRow = Omit<CronRunRow, 'output'> & {
  */
 const startedAt = sql<number>`+${sql.ref('started_at')}`;
 
+/** A new row's columns, every one given (null when empty). */
+interface RunValues {
+  readonly job: string;
+  readonly scheduled_for: number | null;
+  readonly trigger: CronRunsTable['trigger'];
+  readonly status: Status;
+  readonly started_at: number;
+  readonly finished_at: number | null;
+  readonly duration_ms: number | null;
+  readonly counts: string;
+  readonly output: string | null;
+  readonly error: string | null;
+  readonly caller_ip: string | null;
+  readonly user_agent: string | null;
+  readonly request_id: string | null;
+  readonly params: string | null;
+  readonly instance_id: string;
+  readonly dry_run: number;
+}
+
 /** Data access for the run ledger `cron_runs`. */
 export class CronRunsRepository {
   constructor(private readonly storage: Storage) {}
@@ -80,7 +101,102 @@ export class CronRunsRepository {
     return this.storage.db;
   }
 
-  private values(run: NewCronRun) {
+  // Every run's and every decision's statements: fixed shapes, compiled once (see PrecompiledQuery).
+  private readonly insertSlotStatement = new PrecompiledQuery(() => this.db, (p: RunValues) =>
+    this.db
+      .insertInto('cron_runs')
+      // Every column named, each value a parameter: one SQL text for every row.
+      .values({
+        job: p.job,
+        scheduled_for: p.scheduled_for,
+        trigger: p.trigger,
+        status: p.status,
+        started_at: p.started_at,
+        finished_at: p.finished_at,
+        duration_ms: p.duration_ms,
+        counts: p.counts,
+        output: p.output,
+        error: p.error,
+        caller_ip: p.caller_ip,
+        user_agent: p.user_agent,
+        request_id: p.request_id,
+        params: p.params,
+        instance_id: p.instance_id,
+        dry_run: p.dry_run,
+      })
+      .onConflict((oc) => oc.columns(['job', 'scheduled_for']).doNothing())
+      .returning('id'),
+  );
+
+  private readonly finishStatement = new PrecompiledQuery(() => this.db, (p: CronRunOutcome & { id: number; errorDetail: string | null }) =>
+    this.db
+      .updateTable('cron_runs')
+      .set({ status: p.status, finished_at: p.finishedAt, duration_ms: p.durationMs, counts: p.counts, output: p.output, error: p.error, error_detail: p.errorDetail })
+      .where('id', '=', p.id)
+      .where('status', '=', 'running'),
+  );
+
+  /** abandonRunning's two shapes: without a holder (stale rows only) and with one. */
+  private abandonStatement(withHolder: boolean) {
+    return new PrecompiledQuery(() => this.db, (p: { job: string; holder: string; exceptId: number; now: number; staleBefore: number; error: string }) =>
+      this.db
+        .updateTable('cron_runs')
+        .set((eb) => ({ status: 'failed', finished_at: p.now, duration_ms: eb(eb.val(p.now), '-', eb.ref('started_at')), error: p.error }))
+        .where('job', '=', p.job)
+        .where('status', '=', 'running')
+        .where('id', '!=', p.exceptId)
+        .where((eb) => (withHolder ? eb.or([eb('instance_id', '=', p.holder), eb(startedAt, '<=', p.staleBefore)]) : eb(startedAt, '<=', p.staleBefore))),
+    );
+  }
+
+  private readonly abandonStale = this.abandonStatement(false);
+  private readonly abandonHolder = this.abandonStatement(true);
+
+  private readonly lastSlotStatement = new PrecompiledQuery(() => this.db, (p: { job: string }) =>
+    this.db
+      .selectFrom('cron_runs')
+      .select((eb) => eb.fn.max('scheduled_for').as('slot'))
+      .where('job', '=', p.job),
+  );
+
+  private readonly lastRunStatement = new PrecompiledQuery(() => this.db, (p: { job: string }) =>
+    this.db.selectFrom('cron_runs').selectAll().where('job', '=', p.job).where('status', '!=', 'missed').orderBy('id', 'desc').limit(1),
+  );
+
+  private readonly lastSuccessStatement = new PrecompiledQuery(() => this.db, (p: { job: string }) =>
+    this.db.selectFrom('cron_runs').selectAll().where('job', '=', p.job).where('status', '=', 'ok').where('dry_run', '=', 0).orderBy('id', 'desc').limit(1),
+  );
+
+  /**
+   * Finished real runs newer than the latest real `ok` one, at most `limit`. Counted in the database
+   * (it once read the latest `limit` statuses of every job on every status check to find the first `ok`).
+   */
+  private readonly failureStreakStatement = new PrecompiledQuery(() => this.db, (p: { job: string; limit: number }) =>
+    this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('cron_runs')
+          .select('id')
+          .where('job', '=', p.job)
+          .where('status', 'in', ['failed', 'timed_out'])
+          .where('dry_run', '=', 0)
+          .where('id', '>', (inner) =>
+            inner.fn.coalesce(
+              inner.selectFrom('cron_runs').select('id').where('job', '=', p.job).where('status', '=', 'ok').where('dry_run', '=', 0).orderBy('id', 'desc').limit(1),
+              inner.lit(0),
+            ),
+          )
+          .limit(p.limit)
+          .as('streak'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n')),
+  );
+
+  private readonly firstStartedAtStatement = new PrecompiledQuery(() => this.db, (p: { job: string }) =>
+    this.db.selectFrom('cron_runs').select('started_at').where('job', '=', p.job).orderBy('id', 'asc').limit(1),
+  );
+
+  private values(run: NewCronRun): RunValues {
     return {
       job: run.job,
       scheduled_for: run.scheduledFor,
@@ -107,12 +223,7 @@ export class CronRunsRepository {
    * id (and so runs the slot); the others get undefined.
    */
   async insertSlot(run: NewCronRun & { scheduledFor: number }): Promise<number | undefined> {
-    const row = await this.db
-      .insertInto('cron_runs')
-      .values(this.values(run))
-      .onConflict((oc) => oc.columns(['job', 'scheduled_for']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
+    const row = await this.insertSlotStatement.takeFirst(this.values(run));
     return row?.id;
   }
 
@@ -157,21 +268,7 @@ export class CronRunsRepository {
    * (another instance marked it abandoned after taking the lease over).
    */
   async finish(id: number, outcome: CronRunOutcome): Promise<boolean> {
-    const result = await this.db
-      .updateTable('cron_runs')
-      .set({
-        status: outcome.status,
-        finished_at: outcome.finishedAt,
-        duration_ms: outcome.durationMs,
-        counts: outcome.counts,
-        output: outcome.output,
-        error: outcome.error,
-        error_detail: outcome.errorDetail ?? null,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return (await this.finishStatement.affected({ ...outcome, id, errorDetail: outcome.errorDetail ?? null })) === 1;
   }
 
   /**
@@ -182,24 +279,13 @@ export class CronRunsRepository {
    * caller's own row. The ledger then never shows a dead run as running or ok.
    */
   async abandonRunning(job: string, holder: string | undefined, exceptId: number, now: number, staleBefore: number, error: string): Promise<number> {
-    const result = await this.db
-      .updateTable('cron_runs')
-      .set((eb) => ({ status: 'failed', finished_at: now, duration_ms: eb(eb.val(now), '-', eb.ref('started_at')), error }))
-      .where('job', '=', job)
-      .where('status', '=', 'running')
-      .where('id', '!=', exceptId)
-      .where((eb) => (holder === undefined ? eb(startedAt, '<=', staleBefore) : eb.or([eb('instance_id', '=', holder), eb(startedAt, '<=', staleBefore)])))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const statement = holder === undefined ? this.abandonStale : this.abandonHolder;
+    return statement.affected({ job, holder: holder ?? '', exceptId, now, staleBefore, error });
   }
 
   /** The most recent recorded slot of `job` (any status), or null. */
   async lastSlot(job: string): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('cron_runs')
-      .select((eb) => eb.fn.max('scheduled_for').as('slot'))
-      .where('job', '=', job)
-      .executeTakeFirst();
+    const row = await this.lastSlotStatement.takeFirst({ job });
     return row?.slot === undefined || row.slot === null ? null : Number(row.slot);
   }
 
@@ -209,52 +295,26 @@ export class CronRunsRepository {
 
   /** The latest row of `job` that is a run (not a `missed` marker). */
   async lastRun(job: string): Promise<CronRunRow | undefined> {
-    return this.db
-      .selectFrom('cron_runs')
-      .selectAll()
-      .where('job', '=', job)
-      .where('status', '!=', 'missed')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return this.lastRunStatement.takeFirst({ job });
   }
 
   /** The latest real (non-dry) successful run of `job`. */
   async lastSuccess(job: string): Promise<CronRunRow | undefined> {
-    return this.db
-      .selectFrom('cron_runs')
-      .selectAll()
-      .where('job', '=', job)
-      .where('status', '=', 'ok')
-      .where('dry_run', '=', 0)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return this.lastSuccessStatement.takeFirst({ job });
   }
 
-  /** Statuses of the latest finished real runs of `job`, newest first. */
-  async recentOutcomes(job: string, limit: number): Promise<Status[]> {
-    const rows = await this.db
-      .selectFrom('cron_runs')
-      .select('status')
-      .where('job', '=', job)
-      .where('status', 'in', ['ok', 'failed', 'timed_out'])
-      .where('dry_run', '=', 0)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => row.status);
+  /**
+   * How many of the latest finished real runs of `job` (`ok`, `failed`, `timed_out`; no dry runs)
+   * failed since its latest `ok`, at most `limit`: the consecutive failures status() shows.
+   */
+  async failureStreak(job: string, limit: number): Promise<number> {
+    const row = await this.failureStreakStatement.takeFirst({ job, limit });
+    return Number(row?.n ?? 0);
   }
 
   /** When `job` was first recorded, or undefined. */
   async firstStartedAt(job: string): Promise<number | undefined> {
-    const row = await this.db
-      .selectFrom('cron_runs')
-      .select('started_at')
-      .where('job', '=', job)
-      .orderBy('id', 'asc')
-      .limit(1)
-      .executeTakeFirst();
+    const row = await this.firstStartedAtStatement.takeFirst({ job });
     return row?.started_at;
   }
 

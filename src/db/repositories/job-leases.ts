@@ -1,5 +1,6 @@
 import { sql, type Expression, type Selectable } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { PrecompiledQuery } from '../compiled-query.js';
 import type { Storage } from '../database.js';
 import type { JobLeasesTable } from '../schema/scheduler.js';
 
@@ -9,6 +10,15 @@ export type JobLeaseRow = Selectable<JobLeasesTable>;
 export interface LeaseReading {
   readonly lease: JobLeaseRow | undefined;
   readonly now: number;
+}
+
+/** Every statement's parameters: `now` and `until` are used when a clock stands for the database's, `ttl` when not. */
+interface LeaseParams {
+  readonly job: string;
+  readonly holder: string;
+  readonly now: number;
+  readonly until: number;
+  readonly ttl: number;
 }
 
 /**
@@ -37,24 +47,55 @@ export class JobLeasesRepository {
     return this.storage.db;
   }
 
-  /** The database's "now" in epoch ms, as an expression of the statement that uses it. */
-  private now(): Expression<number> {
-    if (this.clock !== undefined) return sql.val(this.clock.now());
+  /**
+   * The database's "now" in epoch ms and now + ttl, as expressions of one statement: the clock's time
+   * as parameters when a clock stands for the database's, else the database's own clock.
+   */
+  private times(params: LeaseParams): { now: Expression<number>; until: Expression<number> } {
+    if (this.clock !== undefined) return { now: sql.val(params.now), until: sql.val(params.until) };
     // statement_timestamp(), not now(): the start of this statement, even inside a longer transaction.
-    return this.storage.engine === 'postgres'
-      ? sql<number>`floor(extract(epoch from statement_timestamp()) * 1000)::bigint`
-      : sql<number>`cast(unixepoch('subsec') * 1000 as integer)`;
+    const now =
+      this.storage.engine === 'postgres'
+        ? sql<number>`floor(extract(epoch from statement_timestamp()) * 1000)::bigint`
+        : sql<number>`cast(unixepoch('subsec') * 1000 as integer)`;
+    return { now, until: sql<number>`${now} + ${params.ttl}` };
   }
 
-  /** `now` and now + `ttlMs`, for one statement. */
-  private times(ttlMs: number): { now: Expression<number>; until: Expression<number> } {
-    if (this.clock !== undefined) {
-      const now = this.clock.now();
-      return { now: sql.val(now), until: sql.val(now + ttlMs) };
-    }
-    const now = this.now();
-    return { now, until: sql<number>`${now} + ${ttlMs}` };
+  /** The parameters of one run: the clock is read once per statement (unused when the database reads its own). */
+  private params(job: string, holder: string, ttlMs: number): LeaseParams {
+    const now = this.clock?.now() ?? 0;
+    return { job, holder, now, until: now + ttlMs, ttl: ttlMs };
   }
+
+  // The heartbeat and every run's lease statements: fixed shapes, compiled once (see PrecompiledQuery).
+  private readonly acquireStatement = new PrecompiledQuery(() => this.db, (p: LeaseParams) => {
+    const { now, until } = this.times(p);
+    return this.db
+      .insertInto('job_leases')
+      .values({ job: p.job, holder: p.holder, lease_until: until, acquired_at: now, renewed_at: now })
+      .onConflict((oc) =>
+        oc
+          .column('job')
+          .doUpdateSet({ holder: p.holder, lease_until: until, acquired_at: now, renewed_at: now })
+          .where((eb) => eb.or([eb('job_leases.lease_until', '<=', now), eb('job_leases.holder', '=', p.holder)])),
+      )
+      .returning('job');
+  });
+
+  private readonly renewStatement = new PrecompiledQuery(() => this.db, (p: LeaseParams) => {
+    const { now, until } = this.times(p);
+    return this.db.updateTable('job_leases').set({ lease_until: until, renewed_at: now }).where('job', '=', p.job).where('holder', '=', p.holder);
+  });
+
+  private readonly releaseStatement = new PrecompiledQuery(() => this.db, (p: LeaseParams) =>
+    this.db.deleteFrom('job_leases').where('job', '=', p.job).where('holder', '=', p.holder),
+  );
+
+  private readonly currentStatement = new PrecompiledQuery(() => this.db, (p: LeaseParams) =>
+    this.db.selectFrom('job_leases').selectAll().where('job', '=', p.job).where('lease_until', '>', this.times(p).now),
+  );
+
+  private readonly readStatement = new PrecompiledQuery(() => this.db, (p: LeaseParams) => this.db.selectFrom('job_leases').selectAll().where('job', '=', p.job));
 
   /**
    * Takes the lease for `ttlMs` when it is free, expired, or already
@@ -62,19 +103,7 @@ export class JobLeasesRepository {
    * exactly one holder wins a free or expired lease.
    */
   async tryAcquire(job: string, holder: string, ttlMs: number): Promise<boolean> {
-    const { now, until } = this.times(ttlMs);
-    const row = await this.db
-      .insertInto('job_leases')
-      .values({ job, holder, lease_until: until, acquired_at: now, renewed_at: now })
-      .onConflict((oc) =>
-        oc
-          .column('job')
-          .doUpdateSet({ holder, lease_until: until, acquired_at: now, renewed_at: now })
-          .where((eb) => eb.or([eb('job_leases.lease_until', '<=', now), eb('job_leases.holder', '=', holder)])),
-      )
-      .returning('job')
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await this.acquireStatement.takeFirst(this.params(job, holder, ttlMs))) !== undefined;
   }
 
   /**
@@ -82,35 +111,28 @@ export class JobLeasesRepository {
    * one else took it. False when the lease is someone else's (lost).
    */
   async renew(job: string, holder: string, ttlMs: number): Promise<boolean> {
-    const { now, until } = this.times(ttlMs);
-    const result = await this.db
-      .updateTable('job_leases')
-      .set({ lease_until: until, renewed_at: now })
-      .where('job', '=', job)
-      .where('holder', '=', holder)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return (await this.renewStatement.affected(this.params(job, holder, ttlMs))) === 1;
   }
 
   /** Gives the lease up if `holder` still has it. */
   async release(job: string, holder: string): Promise<void> {
-    await this.db.deleteFrom('job_leases').where('job', '=', job).where('holder', '=', holder).execute();
+    await this.releaseStatement.execute(this.params(job, holder, 0));
   }
 
   /** The live lease of `job` now (database time), if any. */
   async current(job: string): Promise<JobLeaseRow | undefined> {
-    return this.db.selectFrom('job_leases').selectAll().where('job', '=', job).where('lease_until', '>', this.now()).executeTakeFirst();
+    return this.currentStatement.takeFirst(this.params(job, '', 0));
   }
 
   /** `job`'s lease row, expired or not, with the database's time of the read: what a caller judges a holder by. */
   async read(job: string): Promise<LeaseReading> {
     if (this.clock !== undefined) {
       const now = this.clock.now();
-      return { lease: await this.db.selectFrom('job_leases').selectAll().where('job', '=', job).executeTakeFirst(), now };
+      return { lease: await this.readStatement.takeFirst(this.params(job, '', 0)), now };
     }
     // One round trip: the clock comes back even when there is no row.
     const result = await sql<{ db_now: number; job: string | null; holder: string | null; lease_until: number | null; acquired_at: number | null; renewed_at: number | null }>`
-      select ${this.now()} as db_now, l.job, l.holder, l.lease_until, l.acquired_at, l.renewed_at
+      select ${this.times(this.params(job, '', 0)).now} as db_now, l.job, l.holder, l.lease_until, l.acquired_at, l.renewed_at
       from (select 1 as one) as o left join job_leases as l on l.job = ${job}`.execute(this.db);
     const row = result.rows[0];
     if (row === undefined) throw new Error('job_leases: the clock read returned no row');
