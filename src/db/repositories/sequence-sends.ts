@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
 import type { SendState, SequenceSendsTable } from '../schema/sequences.js';
+import { guardColumn } from '../guard-column.js';
 import { transaction } from '../transaction.js';
 
 export type SendRow = Selectable<SequenceSendsTable>;
@@ -273,7 +274,12 @@ export class SequenceSendsRepository {
     if (ids.length === 0) return;
     await transaction(this.storage, async (tx) => {
       await tx.db.deleteFrom('sequence_sends').where('id', 'in', ids).where('state', '=', 'sending').execute();
-      await tx.db.updateTable('sequence_enrollments').set({ due_at: now, updated_at: now }).where('id', 'in', enrollmentIds).where('status', '=', 'active').execute();
+      await tx.db
+        .updateTable('sequence_enrollments')
+        .set({ due_at: now, updated_at: now })
+        .where('id', 'in', enrollmentIds)
+        .where(guardColumn<string>(tx.engine, 'status'), '=', 'active')
+        .execute();
     });
   }
 
