@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
+import { guardColumn } from '../guard-column.js';
 import type { SequenceEnrollmentsTable } from '../schema/sequences.js';
 
 export type EnrollmentRow = Selectable<SequenceEnrollmentsTable>;
@@ -93,7 +94,8 @@ export class SequenceEnrollmentsRepository {
   /**
    * Moves enrollments past the step they were waiting on: step N+1 becomes
    * due `now` + its delay, or the enrollment is `completed` when there is no
-   * step N+1. Only active enrollments move.
+   * step N+1. Only active enrollments move. Finds the rows by id, not by
+   * status (see guardColumn): by status it visited every active enrollment.
    */
   async advance(ids: readonly number[], now: number): Promise<void> {
     if (ids.length === 0) return;
@@ -108,7 +110,7 @@ export class SequenceEnrollmentsRepository {
         updated_at: now,
       })
       .where('id', 'in', ids)
-      .where('status', '=', 'active')
+      .where(guardColumn<string>(this.storage.engine, 'status'), '=', 'active')
       .execute();
   }
 }

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Storage } from '../database.js';
 import type { SendState, SequenceSendsTable } from '../schema/sequences.js';
+import { guardColumn } from '../guard-column.js';
 import { transaction } from '../transaction.js';
 
 export type SendRow = Selectable<SequenceSendsTable>;
@@ -37,6 +38,16 @@ export class SequenceSendsRepository {
 
   private get db() {
     return this.storage.db;
+  }
+
+  /**
+   * `state` as the guard of a statement that finds its sends by id: on SQLite
+   * the planner otherwise went through an index led by `state`, visiting every
+   * send in that state (every `sending` and `unknown` row, for `markSent`)
+   * instead of the ids (see guardColumn).
+   */
+  private get state() {
+    return guardColumn<SendState>(this.storage.engine, 'state');
   }
 
   /**
@@ -142,7 +153,7 @@ export class SequenceSendsRepository {
       .updateTable('sequence_sends')
       .set((eb) => ({ state: 'queued' as SendState, attempts: eb('attempts', '-', 1), locked_by: null, lease_until: null, next_attempt_at: now, updated_at: now }))
       .where('id', 'in', ids)
-      .where('state', '=', 'sending')
+      .where(this.state, '=', 'sending')
       .where('locked_by', '=', holder)
       .execute();
   }
@@ -175,7 +186,7 @@ export class SequenceSendsRepository {
         recipient: sql<string>`(select u.email from sequence_enrollments e join users u on u.id = e.user_id where e.id = sequence_sends.enrollment_id)`,
       }))
       .where('id', 'in', candidates)
-      .where('state', '=', 'queued')
+      .where(this.state, '=', 'queued')
       .returning('id')
       .execute();
     return rows.map((row) => Number(row.id));
@@ -224,7 +235,7 @@ export class SequenceSendsRepository {
       .updateTable('sequence_sends')
       .set({ state: 'sent', sent_at: now, locked_by: null, lease_until: null, last_error: null, response_code: null, updated_at: now })
       .where('id', 'in', ids)
-      .where((eb) => eb.or([eb.and([eb('state', '=', 'sending'), eb('locked_by', '=', holder)]), eb('state', '=', 'unknown')]))
+      .where((eb) => eb.or([eb.and([eb(this.state, '=', 'sending'), eb('locked_by', '=', holder)]), eb(this.state, '=', 'unknown')]))
       .returning('enrollment_id')
       .execute();
     return rows.map((row) => Number(row.enrollment_id));
@@ -263,7 +274,7 @@ export class SequenceSendsRepository {
       .updateTable('sequence_sends')
       .set({ state: 'skipped', last_error: reason, locked_by: null, lease_until: null, updated_at: now })
       .where('id', 'in', ids)
-      .where('state', '=', 'sending')
+      .where(this.state, '=', 'sending')
       .where('locked_by', '=', holder)
       .execute();
   }
@@ -272,8 +283,13 @@ export class SequenceSendsRepository {
   async unqueue(ids: readonly number[], enrollmentIds: readonly number[], now: number): Promise<void> {
     if (ids.length === 0) return;
     await transaction(this.storage, async (tx) => {
-      await tx.db.deleteFrom('sequence_sends').where('id', 'in', ids).where('state', '=', 'sending').execute();
-      await tx.db.updateTable('sequence_enrollments').set({ due_at: now, updated_at: now }).where('id', 'in', enrollmentIds).where('status', '=', 'active').execute();
+      await tx.db.deleteFrom('sequence_sends').where('id', 'in', ids).where(guardColumn<SendState>(tx.engine, 'state'), '=', 'sending').execute();
+      await tx.db
+        .updateTable('sequence_enrollments')
+        .set({ due_at: now, updated_at: now })
+        .where('id', 'in', enrollmentIds)
+        .where(guardColumn<string>(tx.engine, 'status'), '=', 'active')
+        .execute();
     });
   }
 
