@@ -82,9 +82,12 @@ export class NatsLoad {
     return new Promise((resolve) => {
       const start = performance.now() + 2;
       let deadline: NodeJS.Timeout | undefined;
+      let finished = false;
       const finish = () => {
+        if (finished) return;
+        finished = true;
         clearTimeout(deadline);
-        this.onReply = () => undefined;
+        if (this.onReply === onReply) this.onReply = () => undefined;
         resolve(phase.result(start, lag));
       };
       const pump = () => {
@@ -96,11 +99,16 @@ export class NatsLoad {
           this.send(phase, subject, payload, at);
         }
       };
-      this.onReply = (index, length) => {
+      const onReply = (index: number, length: number) => {
         if (phase.answered(index, length) && phase.received === total) finish();
         else if (this.pumpOnReply && phase.next < total) pump();
       };
+      this.onReply = onReply;
+      // The last request may be sent from onReply and answered before this
+      // timer runs again: then the phase is over, and a deadline set now would
+      // fire 5 s later in the middle of another phase and take its answers.
       const tick = () => {
+        if (finished) return;
         pump();
         if (phase.next < total) setTimeout(tick, 1);
         else deadline = setTimeout(finish, timeoutMs);
