@@ -4,5 +4,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Before the app's modules load: keeps Node's nextTick objects on V8's fast
+// path for the life of the process (why: src/runtime/tick-shape.ts).
+await import('../src/runtime/tick-shape.ts');
 const { main } = await import('../src/cli/main.ts');
 await main(process.argv);

@@ -1,3 +1,5 @@
+// First: keeps Node's nextTick objects on V8's fast path (src/runtime/tick-shape.ts).
+import './runtime/tick-shape.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
