@@ -71,21 +71,45 @@ export function serializeRequest(req: RequestLike, redact: (url: string) => stri
   };
 }
 
+/** A destination that gathers lines: `flush` is what pino's `logger.flush()` calls. */
+export interface BufferedDestination extends DestinationStream {
+  flush(callback?: (error?: Error) => void): void;
+  flushSync(): void;
+}
+
 /** Bytes of log lines gathered into one write to stdout. */
-const LOG_BUFFER_BYTES = 4096;
+const LOG_BUFFER_BYTES = 32 * 1024;
 /** How long a line may wait in that buffer when traffic is low, in ms. */
 const LOG_FLUSH_MS = 100;
 
 /**
- * The default destination: stdout through pino's asynchronous writer,
- * gathering lines into writes of about 4 KiB, flushed every 100 ms when
- * traffic is low and synchronously on exit. One write (a thread-pool round
- * trip) per access line was most of a logged request's remaining cost
- * (bench/RESULTS.md, issue 15 §2). The price: a process killed with SIGKILL
- * loses at most its last 100 ms of lines.
+ * The default destination: stdout through pino's asynchronous writer
+ * (SonicBoom), gathering lines into writes of about 32 KiB, flushed every
+ * 100 ms when traffic is low and synchronously on exit (pino registers that
+ * for the writers `pino.destination` builds). One write (a thread-pool round
+ * trip, and a wake-up of whatever reads the pipe) per access line was most of
+ * a logged request's remaining cost (bench/RESULTS.md, issue 15 §2).
+ *
+ * The writer runs in its buffer mode and each line is encoded once here: in
+ * its string mode SonicBoom measures the whole pending buffer's UTF-8 length
+ * on every write, which costs more per line the larger the buffer.
+ * The price: a process killed with SIGKILL loses at most its last 100 ms of lines.
  */
-export function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+export function stdoutDestination(): BufferedDestination {
+  const writer = pino.destination({
+    dest: 1,
+    sync: false,
+    contentMode: 'buffer',
+    minLength: LOG_BUFFER_BYTES,
+    maxWrite: 2 * LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+  });
+  return {
+    // SonicBoom's buffer mode takes Buffers; pino hands its lines over as strings.
+    write: (line: string) => writer.write(Buffer.from(line) as unknown as string),
+    flush: (callback?: (error?: Error) => void) => writer.flush(callback),
+    flushSync: () => writer.flushSync(),
+  };
 }
 
 export function createLogger(options: { level: string; destination?: DestinationStream | undefined }): Logger {

@@ -96,7 +96,14 @@ function internalsOf(logger: Logger): PinoInternals {
   };
 }
 
-const json = (value: string | undefined): string => (value === undefined ? 'null' : JSON.stringify(value));
+/** Characters JSON.stringify would escape (quote, backslash, controls) or check (surrogates, paired or not). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal; the common case (nothing to escape) skips JSON.stringify's set-up. */
+export function json(value: string | undefined): string {
+  if (value === undefined) return 'null';
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
 
 /**
  * The one access-log policy: one `request completed` line per request, for

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { AccessLog, accessPath } from '../../src/http/access-log.js';
+import { AccessLog, accessPath, json } from '../../src/http/access-log.js';
 import { requestLoggerFactory } from '../../src/http/request-logger.js';
 import { createLogger } from '../../src/logger.js';
 import { LogCapture } from '../helpers/app.js';
@@ -89,4 +91,58 @@ describe('the access log (one line per request, no redaction pass)', () => {
     await flush();
     assert.deepEqual(capture.lines.map((line) => (JSON.parse(line) as { reqId: string }).reqId), ['b']);
   });
+
+  it('JSON-escapes every string exactly as JSON.stringify does, taking the short way only when nothing needs escaping', () => {
+    const samples = ['', 'plain', 'autocannon/9', 'quote"d', 'back\\slash', 'tab\there', 'nl\n', '\u0000', '\u001f', '\u007f', 'é ü ☃', '😀 pair', 'lone \ud800', 'lone \udfff end'];
+    for (let i = 0; i < 2000; i += 1) {
+      // Random strings over the code units around every boundary of JSON's escaping.
+      const units = [0x00, 0x08, 0x1f, 0x20, 0x22, 0x5c, 0x7e, 0x7f, 0xe9, 0x2028, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0xffff, 0x41];
+      samples.push(String.fromCharCode(...Array.from({ length: 1 + (i % 7) }, (_, k) => units[(i * 7 + k * 13) % units.length] ?? 0x41)));
+    }
+    for (const sample of samples) assert.equal(json(sample), JSON.stringify(sample), JSON.stringify(sample));
+    assert.equal(json(undefined), 'null');
+  });
 });
+
+describe('the default destination (stdout, gathered into large writes)', () => {
+  const LOGGER = fileURLToPath(new URL('../../src/logger.ts', import.meta.url));
+  /** Runs `body` in a child with `createLogger` and `stdoutDestination` imported; returns its stdout lines. */
+  function run(body: string): string[] {
+    const script = `const { createLogger, stdoutDestination } = await import(${JSON.stringify(LOGGER)});\n${body}`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    return child.stdout.split('\n').filter((line) => line !== '');
+  }
+
+  it('writes every line, multi-byte text intact, when the process exits right after logging', () => {
+    const lines = run(`
+      const log = createLogger({ level: 'info', destination: stdoutDestination() });
+      for (let i = 0; i < 500; i++) log.info({ i, text: 'héllo ☃ 😀' }, 'line');
+      process.exit(0);
+    `);
+    assert.equal(lines.length, 500);
+    const parsed = lines.map((line) => JSON.parse(line) as { i: number; text: string });
+    assert.deepEqual(parsed.map((line) => line.i), Array.from({ length: 500 }, (_, i) => i));
+    assert.ok(parsed.every((line) => line.text === 'héllo ☃ 😀'));
+  });
+
+  it('flushes a quiet process on its own, without waiting for a full buffer or the exit', async () => {
+    const script = `const { createLogger, stdoutDestination } = await import(${JSON.stringify(LOGGER)});
+      createLogger({ level: 'info', destination: stdoutDestination() }).info('alone');
+      setTimeout(() => {}, 30_000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no line within 10 s of a running process')), 10_000);
+        child.stdout.once('data', (chunk: Buffer) => {
+          clearTimeout(timer);
+          resolve(chunk.toString('utf8'));
+        });
+      });
+      assert.equal((JSON.parse(line) as { msg: string }).msg, 'alone');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
