@@ -5,7 +5,7 @@ import { executionAsyncResource } from 'node:async_hooks';
  * the life of the process, so every stream and HTTP path that queues a tick
  * stays on V8's fast path.
  *
- * Why this exists (Node 20, V8 11.3; measured in bench/RESULTS.md, auth,
+ * Why this exists (Node 20, V8 11.3; measured in bench/RESULTS.md, issue 15,
  * "2026-12-01, the nextTick shape"): `nextTick` builds each queued tick as
  * `{ [async_id_symbol]: …, [trigger_async_id_symbol]: …, callback, args }`.
  * Computed keys make V8 define those properties through the
@@ -23,8 +23,9 @@ import { executionAsyncResource } from 'node:async_hooks';
  *
  * Holding one tick object keeps its map alive, and through each map's (strong)
  * back pointer the whole chain the cache recorded. Must run before the rest of
- * the app is loaded: bin/curfew.js and the bench servers import this module
- * first. Idempotent; costs one retained object.
+ * the app is loaded: bin/curfew.js loads it before the app's modules and
+ * src/app.ts imports it first. Importing it again does nothing (one module
+ * instance); it costs one retained object.
  */
 let retained: object | undefined;
 
@@ -33,11 +34,7 @@ export function retainedTickObject(): object | undefined {
   return retained;
 }
 
-export function retainTickObjectShape(): void {
-  process.nextTick(() => {
-    // Inside a tick callback the execution resource is the tick object itself.
-    retained ??= executionAsyncResource();
-  });
-}
-
-retainTickObjectShape();
+process.nextTick(() => {
+  // Inside a tick callback the execution resource is the tick object itself.
+  retained = executionAsyncResource();
+});
