@@ -84,9 +84,9 @@ const LOG_FLUSH_MS = 100;
 
 /**
  * The default destination: stdout through pino's asynchronous writer
- * (SonicBoom), gathering lines into writes of about 32 KiB, flushed every
- * 100 ms when traffic is low and synchronously on exit (pino registers that
- * for the writers `pino.destination` builds). One write (a thread-pool round
+ * (SonicBoom), gathering lines into writes of about 32 KiB, flushed at most
+ * 100 ms after a line when traffic is low, and synchronously on exit (pino
+ * registers that for the writers `pino.destination` builds). One write (a thread-pool round
  * trip, and a wake-up of whatever reads the pipe) per access line was most of
  * a logged request's remaining cost (bench/RESULTS.md, issue 15 §2).
  *
@@ -102,11 +102,29 @@ export function stdoutDestination(): BufferedDestination {
     contentMode: 'buffer',
     minLength: LOG_BUFFER_BYTES,
     maxWrite: 2 * LOG_BUFFER_BYTES,
-    periodicFlush: LOG_FLUSH_MS,
   });
+  // A flush LOG_FLUSH_MS after the first line that found no flush pending. Not SonicBoom's
+  // periodicFlush: that writes (an empty buffer, through the thread pool) every interval even
+  // when nothing was logged, waking an idle process ten times a second.
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushPending = (): void => {
+    flushTimer = undefined;
+    try {
+      writer.flush();
+    } catch {
+      // Destroyed by pino's exit handler, which flushed it synchronously: nothing is left.
+    }
+  };
   return {
-    // SonicBoom's buffer mode takes Buffers; pino hands its lines over as strings.
-    write: (line: string) => writer.write(Buffer.from(line) as unknown as string),
+    write(line: string): boolean {
+      // SonicBoom's buffer mode takes Buffers; pino hands its lines over as strings.
+      const more = writer.write(Buffer.from(line) as unknown as string);
+      if (flushTimer === undefined) {
+        flushTimer = setTimeout(flushPending, LOG_FLUSH_MS);
+        flushTimer.unref();
+      }
+      return more;
+    },
     flush: (callback?: (error?: Error) => void) => writer.flush(callback),
     flushSync: () => writer.flushSync(),
   };
