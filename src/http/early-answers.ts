@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AccessClaims } from '../tokens/access-tokens.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../triggers/signature.js';
 import { AccessLog, type AccessEntry } from './access-log.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { AccessLog, accessPath, json } from '../../src/http/access-log.js';
+import { AccessLog, accessPath, json, milliseconds } from '../../src/http/access-log.js';
 import { requestLoggerFactory } from '../../src/http/request-logger.js';
 import { createLogger } from '../../src/logger.js';
 import { LogCapture } from '../helpers/app.js';
@@ -90,6 +90,18 @@ describe('the access log (one line per request, no redaction pass)', () => {
     log.write({ reqId: 'b', method: 'GET', url: '/', ip: '::1', userAgent: undefined, status: 500, responseTime: 1 });
     await flush();
     assert.deepEqual(capture.lines.map((line) => (JSON.parse(line) as { reqId: string }).reqId), ['b']);
+  });
+
+  it('prints durations as JSON numbers in ms with microsecond resolution', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0'], [0.25, '0.25'], [12, '12'], [7.919724000000315, '7.92'], [0.0004, '0'], [0.0005, '0.001'],
+      [1.0005, '1.001'], [0.05, '0.05'], [0.007, '0.007'], [1234.5678, '1234.568'], [Number.NaN, 'null'], [-1, 'null'], [Infinity, 'null'],
+    ];
+    for (const [value, expected] of cases) assert.equal(milliseconds(value), expected, String(value));
+    for (let i = 0; i < 1000; i += 1) {
+      const value = (i * 7.31) % 97.3;
+      assert.equal(JSON.parse(milliseconds(value)), Math.round(value * 1000) / 1000, String(value));
+    }
   });
 
   it('JSON-escapes every string exactly as JSON.stringify does, taking the short way only when nothing needs escaping', () => {
