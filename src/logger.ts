@@ -83,18 +83,34 @@ const LOG_BUFFER_BYTES = 32 * 1024;
 /** How long a line may wait in that buffer when traffic is low, in ms. */
 const LOG_FLUSH_MS = 100;
 
+/** Lines gathered by every stdoutDestination, pushed to their writers at exit (see below). */
+const unwritten = new Set<() => void>();
+let exitHooked = false;
+
+function pushAllAtExit(): void {
+  for (const push of unwritten) push();
+}
+
 /**
  * The default destination: stdout through pino's asynchronous writer
- * (SonicBoom), gathering lines into writes of about 32 KiB, flushed at most
- * 100 ms after a line when traffic is low, and synchronously on exit (pino
- * registers that for the writers `pino.destination` builds). One write (a thread-pool round
- * trip, and a wake-up of whatever reads the pipe) per access line was most of
- * a logged request's remaining cost (bench/RESULTS.md, issue 15 §2).
+ * (SonicBoom, buffer mode), in writes of about 32 KiB, at most 100 ms after a
+ * line when traffic is low, and synchronously on exit. One write (a
+ * thread-pool round trip, and a wake-up of whatever reads the pipe) per
+ * access line was most of a logged request's remaining cost
+ * (bench/RESULTS.md, issue 15 §2).
  *
- * The writer runs in its buffer mode and each line is encoded once here: in
- * its string mode SonicBoom measures the whole pending buffer's UTF-8 length
- * on every write, which costs more per line the larger the buffer.
- * The price: a process killed with SIGKILL loses at most its last 100 ms of lines.
+ * Lines are gathered here as strings and handed to the writer as one Buffer
+ * per ~32 KiB: SonicBoom's string mode measures its whole pending buffer's
+ * UTF-8 length on every line (O(buffer) per line), and a Buffer per line in its
+ * buffer mode cost a small request ~10 % in the server (an object and
+ * external memory per line). Not SonicBoom's periodicFlush either: it writes
+ * an empty buffer every interval even when nothing was logged.
+ *
+ * At exit: pino flushes the writer synchronously (it registers that for the
+ * writers `pino.destination` builds), and this module's own `exit` and
+ * `beforeExit` listeners hand over what is still gathered and flush again,
+ * in whichever order the listeners run. The price: a process killed with
+ * SIGKILL loses at most its last 100 ms of lines.
  */
 export function stdoutDestination(): BufferedDestination {
   const writer = pino.destination({
@@ -104,30 +120,62 @@ export function stdoutDestination(): BufferedDestination {
     minLength: LOG_BUFFER_BYTES,
     maxWrite: 2 * LOG_BUFFER_BYTES,
   });
-  // A flush LOG_FLUSH_MS after the first line that found no flush pending. Not SonicBoom's
-  // periodicFlush: that writes (an empty buffer, through the thread pool) every interval even
-  // when nothing was logged, waking an idle process ten times a second.
+  let lines: string[] = [];
+  let length = 0;
   let flushTimer: NodeJS.Timeout | undefined;
-  const flushPending = (): void => {
+  const push = (): void => {
+    if (lines.length === 0) return;
+    const chunk = Buffer.from(lines.join(''));
+    lines = [];
+    length = 0;
+    try {
+      writer.write(chunk as unknown as string);
+    } catch {
+      // Destroyed (pino ended it at exit, or stdout broke): nothing can be written any more.
+    }
+  };
+  const flushLater = (): void => {
     flushTimer = undefined;
+    push();
     try {
       writer.flush();
     } catch {
-      // Destroyed by pino's exit handler, which flushed it synchronously: nothing is left.
+      // As above.
     }
   };
+  const atExit = (): void => {
+    push();
+    try {
+      writer.flushSync();
+    } catch {
+      // As above.
+    }
+  };
+  unwritten.add(atExit);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('beforeExit', pushAllAtExit);
+    process.on('exit', pushAllAtExit);
+  }
   return {
     write(line: string): boolean {
-      // SonicBoom's buffer mode takes Buffers; pino hands its lines over as strings.
-      const more = writer.write(Buffer.from(line) as unknown as string);
+      lines.push(line);
+      length += line.length;
+      if (length >= LOG_BUFFER_BYTES) push();
       if (flushTimer === undefined) {
-        flushTimer = setTimeout(flushPending, LOG_FLUSH_MS);
+        flushTimer = setTimeout(flushLater, LOG_FLUSH_MS);
         flushTimer.unref();
       }
-      return more;
+      return true;
     },
-    flush: (callback?: (error?: Error) => void) => writer.flush(callback),
-    flushSync: () => writer.flushSync(),
+    flush(callback?: (error?: Error) => void): void {
+      push();
+      writer.flush(callback);
+    },
+    flushSync(): void {
+      push();
+      writer.flushSync();
+    },
   };
 }
 

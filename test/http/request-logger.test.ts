@@ -138,6 +138,14 @@ describe('the default destination (stdout, gathered into large writes)', () => {
     assert.ok(parsed.every((line) => line.text === 'héllo ☃ 😀'));
   });
 
+  it('writes every line when the process ends on its own (no exit call)', () => {
+    const lines = run(`
+      const log = createLogger({ level: 'info', destination: stdoutDestination() });
+      for (let i = 0; i < 300; i++) log.info({ i }, 'line');
+    `);
+    assert.equal(lines.length, 300);
+  });
+
   it('flushes a quiet process on its own, without waiting for a full buffer or the exit', async () => {
     const script = `const { createLogger, stdoutDestination } = await import(${JSON.stringify(LOGGER)});
       createLogger({ level: 'info', destination: stdoutDestination() }).info('alone');
