@@ -83,13 +83,15 @@ const LOG_BUFFER_BYTES = 32 * 1024;
 /** How long a line may wait in that buffer when traffic is low, in ms. */
 const LOG_FLUSH_MS = 100;
 
-/** Lines gathered by every stdoutDestination, pushed to their writers at exit (see below). */
-const unwritten = new Set<() => void>();
-let exitHooked = false;
-
-function pushAllAtExit(): void {
-  for (const push of unwritten) push();
+/** What every stdoutDestination does when the process is about to end (see below). */
+interface ExitHooks {
+  /** The loop still runs: hand the gathered lines to the writer, which writes them asynchronously, in order. */
+  beforeExit(): void;
+  /** No loop any more: hand them over and write synchronously. */
+  exit(): void;
 }
+const exitHooks = new Set<ExitHooks>();
+let exitHooked = false;
 
 /**
  * The default destination: stdout through pino's asynchronous writer
@@ -106,10 +108,11 @@ function pushAllAtExit(): void {
  * external memory per line). Not SonicBoom's periodicFlush either: it writes
  * an empty buffer every interval even when nothing was logged.
  *
- * At exit: pino flushes the writer synchronously (it registers that for the
- * writers `pino.destination` builds), and this module's own `exit` and
- * `beforeExit` listeners hand over what is still gathered and flush again,
- * in whichever order the listeners run. The price: a process killed with
+ * At exit: pino flushes the writer (it registers that for the writers
+ * `pino.destination` builds), and this module's own `beforeExit` and `exit`
+ * listeners hand over what is still gathered: on `beforeExit` to the
+ * asynchronous write (pino ends the writer once it drained, so the order
+ * holds), on `exit` synchronously, whichever listener runs first. The price: a process killed with
  * SIGKILL loses at most its last 100 ms of lines.
  */
 export function stdoutDestination(): BufferedDestination {
@@ -143,19 +146,24 @@ export function stdoutDestination(): BufferedDestination {
       // As above.
     }
   };
-  const atExit = (): void => {
-    push();
-    try {
-      writer.flushSync();
-    } catch {
-      // As above.
-    }
-  };
-  unwritten.add(atExit);
+  exitHooks.add({
+    beforeExit(): void {
+      // Only when there is something: a flush schedules a write, and with it another beforeExit.
+      if (lines.length > 0) flushLater();
+    },
+    exit(): void {
+      push();
+      try {
+        writer.flushSync();
+      } catch {
+        // As above.
+      }
+    },
+  });
   if (!exitHooked) {
     exitHooked = true;
-    process.on('beforeExit', pushAllAtExit);
-    process.on('exit', pushAllAtExit);
+    process.on('beforeExit', () => exitHooks.forEach((hooks) => hooks.beforeExit()));
+    process.on('exit', () => exitHooks.forEach((hooks) => hooks.exit()));
   }
   return {
     write(line: string): boolean {
